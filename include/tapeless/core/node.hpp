@@ -1,0 +1,121 @@
+/// @file
+/// @brief `Node<Op, Args...>`: an operation applied to operand expressions, and the op protocol.
+///
+/// A node holds its operation object (empty for most ops, a few numbers for ops such as `pow`)
+/// and its operands, inner nodes by value and leaves as their small reference wrappers. It holds
+/// nothing else: no value, no gradient. Values and adjoints live in the storage a `Program` plans
+/// for the whole expression (see engine/program.hpp).
+///
+/// ## The op protocol (the extension point)
+/// Built-in ops and user ops are plain structs with these members:
+/// - `static constexpr Dims shape(Dims... operands)`: the result shape (compile time and run time).
+/// - `static constexpr bool valid(Dims... operands)` (optional): the shape rule; `dims_fit` treats
+///   a dynamic dimension as a wildcard at compile time and compares exactly at run time.
+/// - `forward(Y& y, const A&... a) const`: writes the value into `y` (sized already).
+/// - `backward(D& d, const G& g, const Y& y, const A&... a) const`: given the adjoint `g` of the
+///   result, adds each operand's adjoint contribution: `d[arg<k>] += eigen_expression;`.
+///   `d[arg<k>].active` says whether operand k needs its adjoint at all.
+/// - `static constexpr std::string_view name` (optional): used in run-time error messages.
+/// - `static constexpr bool differentiable(std::size_t k)` (optional): false for operands that
+///   are data (labels, targets); asking for a gradient through them does not compile.
+/// - `static constexpr std::size_t workspace_like = k` (optional): the program keeps a scratch
+///   matrix shaped like operand k, passed to forward and backward right after `y`.
+/// Forward evaluation and adjoint generation are separate customization points: the engine calls
+/// `forward` in post-order and `backward` in reverse post-order, never anything else.
+#pragma once
+
+#include "tapeless/core/error.hpp"
+#include "tapeless/core/expression.hpp"
+#include "tapeless/core/leaf.hpp"
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless {
+
+template <class Op, class... Args>
+struct Node {
+  [[no_unique_address]] Op op_;
+  boost::hana::basic_tuple<Args...> args_;
+};
+
+/// Index tag for operands in `backward`: `d[arg<0>] += ...`.
+template <std::size_t K>
+inline constexpr std::integral_constant<std::size_t, K> arg{};
+
+/// What the engine reads of an op, with the protocol's defaults filled in.
+template <class Op>
+struct op_traits {
+  template <class... D>
+  static constexpr bool valid(D... d) {
+    if constexpr (requires { Op::valid(d...); }) return Op::valid(d...);
+    else return true;
+  }
+  static constexpr std::string_view name() {
+    if constexpr (requires { Op::name; }) return std::string_view(Op::name);
+    else return "user operation";
+  }
+  static constexpr bool differentiable(std::size_t k) {
+    if constexpr (requires { Op::differentiable(k); }) return Op::differentiable(k);
+    else return true;
+  }
+  static constexpr bool has_workspace = requires { Op::workspace_like; };
+};
+
+template <class Op, class... Args>
+struct expr_traits<Node<Op, Args...>> {
+  using scalar = scalar_t<std::tuple_element_t<0, std::tuple<Args...>>>;
+  static constexpr Dims dims = Op::shape(dims_v<Args>...);
+  static constexpr bool is_leaf = false;
+  static_assert(dims.cols != dynamic && dims.cols > 0 && (dims.rows == dynamic || dims.rows > 0),
+                "tapeless: an operation's shape() must give a fixed column count and a positive or dynamic row count");
+};
+
+template <class E>
+struct is_node : std::false_type {};
+template <class Op, class... Args>
+struct is_node<Node<Op, Args...>> : std::true_type {};
+
+/// Builds `Node<Op, as_expr_t<A>...>` after checking the op's shape rule at compile time. On a
+/// failed check it emits one diagnostic (`shape_mismatch<Op, Shape...>`) and yields
+/// `InvalidExpr`; an operand that is already `InvalidExpr` yields `InvalidExpr` silently.
+template <class Op, class... A>
+  requires(Operand<A> && ...)
+auto make_node(Op op, A&&... a) {
+  if constexpr ((is_invalid_v<A> || ...)) {
+    return InvalidExpr{};
+  } else if constexpr (!op_traits<Op>::valid(dims_v<as_expr_t<A&&>>...)) {
+    (void)sizeof(shape_mismatch<Op, shape_of_t<as_expr_t<A&&>>...>);
+    return InvalidExpr{};
+  } else {
+    return Node<Op, as_expr_t<A&&>...>{op, boost::hana::basic_tuple<as_expr_t<A&&>...>(as_expr(std::forward<A>(a))...)};
+  }
+}
+
+namespace detail {
+/// True when two nodes compute the same value: same op state, same leaves (by identity).
+template <class E>
+bool same_expr(const E& a, const E& b) {
+  if constexpr (is_leaf_v<E>) {
+    return expr_traits<E>::same(a, b);
+  } else {
+    return [&]<class Op, class... Args>(const Node<Op, Args...>*) {
+      bool same_op = true;
+      if constexpr (!std::is_empty_v<Op>) {
+        if constexpr (requires { a.op_ == b.op_; }) same_op = a.op_ == b.op_;
+        else same_op = false;
+      }
+      return same_op && [&]<std::size_t... K>(std::index_sequence<K...>) {
+        return (same_expr(boost::hana::at_c<K>(a.args_), boost::hana::at_c<K>(b.args_)) && ...);
+      }(std::index_sequence_for<Args...>{});
+    }(static_cast<const E*>(nullptr));
+  }
+}
+}  // namespace detail
+
+}  // namespace tapeless

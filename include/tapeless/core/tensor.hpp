@@ -1,0 +1,125 @@
+/// @file
+/// @brief `Tensor<S, R, C>`: a value that expressions refer to (a parameter, an input, a target).
+///
+/// A tensor owns its storage; expressions built from it hold it by reference, so a tensor must
+/// outlive every expression and program made from it, and a change to its value is seen by the
+/// next evaluation. The row count may be `tapeless::dynamic` (a batch dimension set at run time).
+#pragma once
+
+#include "tapeless/core/error.hpp"
+#include "tapeless/core/shape.hpp"
+#include "tapeless/core/storage.hpp"
+
+#include <Eigen/Core>
+
+#include <initializer_list>
+#include <type_traits>
+
+namespace tapeless {
+
+template <class S, int R, int C>
+class Tensor {
+  static_assert(std::is_arithmetic_v<S>, "tapeless::Tensor: the scalar type must be arithmetic");
+  static_assert(C != dynamic && C > 0, "tapeless::Tensor: the column count must be a positive compile-time constant");
+  static_assert(R == dynamic || R > 0, "tapeless::Tensor: the row count must be positive or tapeless::dynamic");
+
+ public:
+  using scalar_type = S;
+  using storage_type = storage_t<S, R, C>;
+  static constexpr int rows_at_compile_time = R;
+  static constexpr int cols_at_compile_time = C;
+
+  /// Zero-filled; a dynamic-row tensor starts with 0 rows.
+  Tensor() : value_(storage_type::Zero(R == dynamic ? 0 : R, C)) {}
+
+  /// Zero-filled with `rows` rows (dynamic-row tensors only).
+  explicit Tensor(Index rows)
+    requires(R == dynamic)
+      : value_(storage_type::Zero(rows, C)) {}
+
+  /// A 1x1 tensor holding `s`.
+  Tensor(S s)  // NOLINT(google-explicit-constructor): a scalar is a 1x1 tensor
+    requires(R == 1 && C == 1)
+      : value_(storage_type::Constant(1, 1, s)) {}
+
+  /// Row-major nested initializer: `Tensor<double, 2, 2> t{{1, 2}, {3, 4}}`.
+  Tensor(std::initializer_list<std::initializer_list<S>> rows) : Tensor() {
+    if constexpr (R == dynamic) value_.resize(static_cast<Index>(rows.size()), C);
+    if (static_cast<Index>(rows.size()) != value_.rows())
+      throw shape_error("tapeless::Tensor: initializer has " + std::to_string(rows.size()) +
+                        " rows, the tensor " + to_string(Dims{value_.rows(), C}));
+    Index i = 0;
+    for (auto row : rows) {
+      if (static_cast<Index>(row.size()) != C)
+        throw shape_error("tapeless::Tensor: initializer row " + std::to_string(i) + " has " +
+                          std::to_string(row.size()) + " values, the tensor has " + std::to_string(C) + " columns");
+      Index j = 0;
+      for (S v : row) value_(i, j++) = v;
+      ++i;
+    }
+  }
+
+  /// From any Eigen matrix expression of the same shape; throws `shape_error` otherwise.
+  template <class Derived>
+  explicit Tensor(const Eigen::MatrixBase<Derived>& m) : Tensor() {
+    *this = m;
+  }
+
+  /// Assigns an Eigen matrix expression; throws `shape_error` (tensor unchanged) on a mismatch.
+  /// A dynamic-row tensor takes the row count of `m`.
+  template <class Derived>
+  Tensor& operator=(const Eigen::MatrixBase<Derived>& m) {
+    static_assert(Derived::ColsAtCompileTime == Eigen::Dynamic || Derived::ColsAtCompileTime == C,
+                  "tapeless::Tensor: the matrix assigned has another column count than the tensor");
+    static_assert(R == dynamic || Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R,
+                  "tapeless::Tensor: the matrix assigned has another row count than the tensor");
+    if (m.cols() != C || (R != dynamic && m.rows() != R))
+      throw shape_error("tapeless::Tensor: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) +
+                        " matrix to a " + to_string(Dims{R, C}) + " tensor");
+    value_ = m.template cast<S>();
+    return *this;
+  }
+
+  /// The stored Eigen matrix.
+  storage_type& value() noexcept { return value_; }
+  const storage_type& value() const noexcept { return value_; }
+
+  Index rows() const noexcept { return value_.rows(); }
+  static constexpr Index cols() noexcept { return C; }
+  Dims dims() const noexcept { return {value_.rows(), C}; }
+
+  /// Sets the batch size of a dynamic-row tensor (allocates only when it changes; contents are
+  /// unspecified afterwards).
+  void resize(Index rows)
+    requires(R == dynamic)
+  {
+    if (rows != value_.rows()) value_.resize(rows, C);
+  }
+
+  S& operator()(Index i, Index j) { return value_(i, j); }
+  S operator()(Index i, Index j) const { return value_(i, j); }
+
+  /// The value of a 1x1 tensor.
+  S scalar() const
+    requires(R == 1 && C == 1)
+  {
+    return value_(0, 0);
+  }
+
+ private:
+  storage_type value_;
+};
+
+/// A 1x1 tensor: a scalar variable.
+template <class S>
+using Scalar = Tensor<S, 1, 1>;
+
+template <class T>
+struct is_tensor : std::false_type {};
+template <class S, int R, int C>
+struct is_tensor<Tensor<S, R, C>> : std::true_type {};
+/// True for `Tensor<S, R, C>` (any cv-ref).
+template <class T>
+inline constexpr bool is_tensor_v = is_tensor<std::remove_cvref_t<T>>::value;
+
+}  // namespace tapeless

@@ -1,0 +1,66 @@
+/// @file
+/// @brief Scalar broadcasting for the elementwise binary ops (+ - * /). No stability promise.
+///
+/// When exactly one operand of an elementwise op is 1x1 at compile time, it is broadcast to the
+/// other's shape. The choice is made from compile-time shapes only (`Broadcast` in the op's
+/// type), so a batch that happens to have one row at run time is never broadcast by accident.
+#pragma once
+
+#include "tapeless/core/node.hpp"
+#include "tapeless/core/shape.hpp"
+
+#include <Eigen/Core>
+
+#include <utility>
+
+namespace tapeless::ops {
+
+enum class Broadcast { none, lhs, rhs };
+
+/// The elementwise shape rule, result shape and broadcast mode shared by + - * /.
+template <Broadcast B>
+struct elementwise_shape {
+  static constexpr Dims shape(Dims a, Dims b) { return B == Broadcast::lhs ? b : a; }
+  static constexpr bool valid(Dims a, Dims b) {
+    if constexpr (B == Broadcast::none) return dims_fit(a, b);
+    else return true;
+  }
+};
+
+/// The broadcast mode for operands of these compile-time shapes.
+constexpr Broadcast broadcast_for(Dims a, Dims b) {
+  if (is_scalar_dims(a) && !is_scalar_dims(b)) return Broadcast::lhs;
+  if (is_scalar_dims(b) && !is_scalar_dims(a)) return Broadcast::rhs;
+  return Broadcast::none;
+}
+
+}  // namespace tapeless::ops
+
+namespace tapeless::detail {
+
+/// Operand `a` as an array of the result's shape `y` (a 1x1 operand broadcast when `Bcast`).
+template <bool Bcast, class A, class Y>
+auto broadcast(const A& a, const Y& y) {
+  if constexpr (Bcast) return Y::Constant(y.rows(), y.cols(), a(0, 0)).array();
+  else return a.array();
+}
+
+/// An adjoint array `x` of the result's shape, brought back to an operand's shape: summed to a
+/// number for a broadcast operand, as a matrix otherwise.
+template <bool Bcast, class X>
+auto unbroadcast(const X& x) {
+  if constexpr (Bcast) return x.sum();
+  else return x.matrix();
+}
+
+/// Builds an elementwise binary node `Op<mode>(a, b)`: a number operand becomes a constant of
+/// the other operand's scalar type, and the broadcast mode follows the compile-time shapes.
+template <template <ops::Broadcast> class Op, class L, class R>
+auto make_elementwise(L&& a, R&& b) {
+  using A = as_expr_t<decltype(lift<R>(std::forward<L>(a)))>;
+  using B = as_expr_t<decltype(lift<L>(std::forward<R>(b)))>;
+  return make_node(Op<ops::broadcast_for(dims_v<A>, dims_v<B>)>{}, lift<R>(std::forward<L>(a)),
+                   lift<L>(std::forward<R>(b)));
+}
+
+}  // namespace tapeless::detail

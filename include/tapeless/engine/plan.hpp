@@ -1,0 +1,158 @@
+/// @file
+/// @brief The compile-time plan of an expression: its positions, their identities and activity.
+///
+/// An expression tree is numbered in post-order: position 0 is the left-most leaf, the root is the
+/// last position. The plan, computed entirely at compile time from the expression type, says for
+/// each position:
+/// - `first[i]`: the first position of the same type. A later inner position of the same type is
+///   an *alias candidate*: it may compute the same value as `first[i]` (the same sub-expression
+///   copied into two places, as in `x + f(x)`). Whether it does is decided once, at run time, by
+///   comparing the leaves' identities (`detail::same_expr`): type alone never decides identity.
+/// - `shared[i]`: other inner positions share its type, so its adjoint may receive several
+///   contributions and is summed; every other adjoint is assigned exactly once.
+/// - whether it is *active*: whether a requested variable is reachable from it through operands
+///   the ops declare differentiable. Inactive positions get no adjoint storage and no backward code.
+#pragma once
+
+#include "tapeless/core/leaf.hpp"
+#include "tapeless/core/node.hpp"
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+namespace tapeless::detail {
+
+template <class... T>
+struct type_list {};
+
+template <class... L>
+struct concat;
+template <>
+struct concat<> {
+  using type = type_list<>;
+};
+template <class... A>
+struct concat<type_list<A...>> {
+  using type = type_list<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct concat<type_list<A...>, type_list<B...>, Rest...> {
+  using type = typename concat<type_list<A..., B...>, Rest...>::type;
+};
+
+/// The expression's node and leaf types in post-order.
+template <class E>
+struct flatten {
+  using type = type_list<E>;
+};
+template <class Op, class... A>
+struct flatten<Node<Op, A...>> {
+  using type = typename concat<typename flatten<A>::type..., type_list<Node<Op, A...>>>::type;
+};
+template <class E>
+using flatten_t = typename flatten<E>::type;
+
+/// Number of positions in an expression tree.
+template <class E>
+inline constexpr std::size_t tree_size_v = 1;
+template <class Op, class... A>
+inline constexpr std::size_t tree_size_v<Node<Op, A...>> = 1 + (tree_size_v<A> + ... + 0);
+
+/// Positions of a node's operands, given the node's own position.
+template <class E, std::size_t Pos>
+inline constexpr std::array<std::size_t, 0> child_positions{};
+template <class Op, class... A, std::size_t Pos>
+inline constexpr std::array<std::size_t, sizeof...(A)> child_positions<Node<Op, A...>, Pos> = [] {
+  std::array<std::size_t, sizeof...(A)> out{};
+  std::size_t next = Pos + 1 - tree_size_v<Node<Op, A...>>;  // first position of the subtree
+  std::size_t k = 0;
+  ((next += tree_size_v<A>, out[k++] = next - 1), ...);
+  return out;
+}();
+
+template <class T, class... L>
+inline constexpr bool contains_v = (std::is_same_v<T, L> || ...);
+
+/// True when a requested variable (one of Wrt) is reachable from E through differentiable operands.
+template <class E, class... Wrt>
+struct reaches : std::false_type {};
+template <class T, class... Wrt>
+struct reaches<Var<T>, Wrt...> : std::bool_constant<contains_v<T, Wrt...>> {};
+template <class Op, class... A, class... Wrt>
+struct reaches<Node<Op, A...>, Wrt...> {
+  static constexpr bool value = [] {
+    std::size_t k = 0;
+    bool any = false;
+    ((any = any || (op_traits<Op>::differentiable(k) && reaches<A, Wrt...>::value), ++k), ...);
+    return any;
+  }();
+};
+template <class E, class... Wrt>
+inline constexpr bool active_v = reaches<E, Wrt...>::value;
+
+/// True when `Var<T>` appears anywhere in E (differentiable path or not).
+template <class E, class T>
+inline constexpr bool mentions_v = std::is_same_v<E, Var<T>>;
+template <class Op, class... A, class T>
+inline constexpr bool mentions_v<Node<Op, A...>, T> = (mentions_v<A, T> || ...);
+
+template <class T>
+inline constexpr char type_token = 0;
+
+template <class L>
+struct plan;
+template <class... T>
+struct plan<type_list<T...>> {
+  static constexpr std::size_t size = sizeof...(T);
+  static constexpr std::array<const void*, size> ids{&type_token<T>...};
+  static constexpr std::array<bool, size> leaf{is_leaf_v<T>...};
+  static constexpr std::array<std::size_t, size> first = [] {
+    std::array<std::size_t, size> f{};
+    for (std::size_t i = 0; i < size; ++i)
+      for (std::size_t j = 0; j <= i; ++j)
+        if (ids[j] == ids[i]) {
+          f[i] = j;
+          break;
+        }
+    return f;
+  }();
+  static constexpr std::array<bool, size> shared = [] {
+    std::array<bool, size> s{};
+    for (std::size_t i = 0; i < size; ++i)
+      for (std::size_t j = 0; j < size; ++j)
+        if (j != i && !leaf[i] && ids[j] == ids[i]) s[i] = true;
+    return s;
+  }();
+  static constexpr bool candidate(std::size_t i) { return !leaf[i] && first[i] != i; }
+  /// True when some leaf has a batch (dynamic) dimension: run-time shapes must then be checked.
+  static constexpr bool has_dynamic = ((is_leaf_v<T> && dims_v<T>.rows == dynamic) || ...);
+};
+
+/// An empty member when a piece of storage is not needed.
+struct none {};
+
+template <bool Need, class T>
+using maybe_t = std::conditional_t<Need, T, none>;
+
+template <class Op, class... A>
+constexpr auto workspace_type() {
+  if constexpr (op_traits<Op>::has_workspace)
+    return static_cast<value_storage_t<std::tuple_element_t<Op::workspace_like, std::tuple<A...>>>*>(nullptr);
+  else
+    return static_cast<none*>(nullptr);
+}
+
+/// Storage of one position: nothing for a leaf; value, adjoint (when active) and workspace (when
+/// the op asks for one) for a node.
+template <class E, bool Active>
+struct slot {};
+template <class Op, class... A, bool Active>
+struct slot<Node<Op, A...>, Active> {
+  using value_type = value_storage_t<Node<Op, A...>>;
+  value_type value;
+  [[no_unique_address]] maybe_t<Active, value_type> adj;
+  [[no_unique_address]] std::remove_pointer_t<decltype(workspace_type<Op, A...>())> work;
+};
+
+}  // namespace tapeless::detail

@@ -1,0 +1,90 @@
+/// @file
+/// @brief `softmax_cross_entropy(z, t)`: the fused softmax + cross-entropy loss, averaged over
+/// the batch (rows of z).
+///
+/// z is m x n logits. The targets t are either one-hot rows (m x n, floating point) or class
+/// indices (m x 1, integer). With p = softmax(z) row-wise and lse_i = log sum_j exp(z_ij):
+/// Forward: y = -(1/m) sum_i sum_j t_ij (z_ij - lse_i)   (or -(1/m) sum_i (z_i,t_i - lse_i)).
+/// Adjoint: dz_i += g (p_i * sum_j t_ij - t_i) / m, which for one-hot or probability rows is
+/// g (p - t) / m — "(softmax - onehot) / batch", the textbook SoftmaxWithLoss. The workspace
+/// keeps p_i * sum_j t_ij from the forward pass, so the adjoint is one expression.
+/// The targets are data: they are declared not differentiable. An index outside 0..n-1 throws
+/// std::out_of_range naming the row, the label and n.
+#pragma once
+
+#include "tapeless/core/node.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless::ops {
+
+enum class Targets { one_hot, index };
+
+template <Targets T>
+struct SoftmaxCrossEntropy {
+  static constexpr std::string_view name = "softmax_cross_entropy";
+  static constexpr Dims shape(Dims, Dims) { return {1, 1}; }
+  static constexpr bool valid(Dims z, Dims t) {
+    return dims_fit(z.rows, t.rows) && (T == Targets::one_hot ? dims_fit(z.cols, t.cols) : t.cols == 1);
+  }
+  static constexpr bool differentiable(std::size_t k) { return k == 0; }
+  static constexpr std::size_t workspace_like = 0;
+
+  template <class Y, class P, class Z, class L>
+  void forward(Y& y, P& p, const Z& z, const L& t) const {
+    using S = typename Z::Scalar;
+    using std::log;
+    S total = 0;
+    for (Index i = 0; i < z.rows(); ++i) {
+      const S m = z.row(i).maxCoeff();
+      p.row(i) = (z.row(i).array() - m).exp().matrix();
+      const S s = p.row(i).sum();
+      p.row(i) /= s;
+      const S lse = m + log(s);
+      if constexpr (T == Targets::one_hot) {
+        total += t.row(i).dot((z.row(i).array() - lse).matrix());
+        p.row(i) *= t.row(i).sum();
+      } else {
+        const auto c = t(i, 0);
+        if (c < 0 || c >= z.cols())
+          throw std::out_of_range("tapeless: softmax_cross_entropy: label " + std::to_string(c) + " in row " +
+                                  std::to_string(i) + " is outside 0.." + std::to_string(z.cols() - 1));
+        total += z(i, static_cast<Index>(c)) - lse;
+      }
+    }
+    y(0, 0) = -total / static_cast<S>(z.rows());
+  }
+
+  template <class D, class G, class Y, class P, class Z, class L>
+  void backward(D& d, const G& g, const Y&, const P& p, const Z& z, const L& t) const {
+    // p holds softmax(z) scaled by each row's target mass (1 for index targets)
+    using S = typename Z::Scalar;
+    const S scale = g(0, 0) / static_cast<S>(z.rows());
+    if constexpr (T == Targets::one_hot) {
+      d[arg<0>] += (p - t) * scale;
+    } else {
+      const auto one_hot = P::NullaryExpr(p.rows(), p.cols(), [&t](Index i, Index j) {
+        return static_cast<Index>(t(i, 0)) == j ? S(1) : S(0);
+      });
+      d[arg<0>] += (p - one_hot) * scale;
+    }
+  }
+};
+
+}  // namespace tapeless::ops
+
+namespace tapeless {
+/// Mean softmax cross-entropy of logits `z` (m x n) against one-hot rows (m x n) or integer
+/// class indices (m x 1).
+template <Operand Z, Operand L>
+  requires ExprLike<Z> && ExprLike<L>
+auto softmax_cross_entropy(Z&& z, L&& t) {
+  constexpr auto kind = std::is_integral_v<operand_scalar_t<L>> ? ops::Targets::index : ops::Targets::one_hot;
+  return make_node(ops::SoftmaxCrossEntropy<kind>{}, std::forward<Z>(z), std::forward<L>(t));
+}
+}  // namespace tapeless

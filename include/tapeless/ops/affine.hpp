@@ -1,0 +1,42 @@
+/// @file
+/// @brief `affine(x, w, b)` = x w + b: the fused Linear-layer op (one node, no temporaries).
+///
+/// x is m x k (a batch of rows), w is k x n, b is 1 x n, added to every row.
+/// Forward: y = x w + b.   Adjoint: dx += g w^T,  dw += x^T g,  db += sum over rows of g.
+/// It computes exactly what matmul(x, w) followed by bias_add(., b) does, in one pass.
+#pragma once
+
+#include "tapeless/core/node.hpp"
+
+#include <string_view>
+#include <utility>
+
+namespace tapeless::ops {
+struct Affine {
+  static constexpr std::string_view name = "affine (x w + b)";
+  static constexpr Dims shape(Dims x, Dims w, Dims) { return {x.rows, w.cols}; }
+  static constexpr bool valid(Dims x, Dims w, Dims b) {
+    return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
+  }
+  template <class Y, class X, class W, class B>
+  void forward(Y& y, const X& x, const W& w, const B& b) const {
+    y.noalias() = x * w;
+    y.rowwise() += b.row(0);
+  }
+  template <class D, class G, class Y, class X, class W, class B>
+  void backward(D& d, const G& g, const Y&, const X& x, const W& w, const B&) const {
+    d[arg<0>] += g * w.transpose();
+    d[arg<1>] += x.transpose() * g;
+    d[arg<2>] += g.colwise().sum();
+  }
+};
+}  // namespace tapeless::ops
+
+namespace tapeless {
+/// x w + b, with `b` (1 x n) added to every row.
+template <Operand X, Operand W, Operand B>
+  requires ExprLike<X> && ExprLike<W> && ExprLike<B>
+auto affine(X&& x, W&& w, B&& b) {
+  return make_node(ops::Affine{}, std::forward<X>(x), std::forward<W>(w), std::forward<B>(b));
+}
+}  // namespace tapeless

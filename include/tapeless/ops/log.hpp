@@ -1,0 +1,33 @@
+/// @file
+/// @brief `log(x)` = log(x), elementwise.
+///
+/// Forward: y = log(x).   Adjoint: dx += g ./ x.
+#pragma once
+
+#include "tapeless/ops/elementwise.hpp"
+
+#include <utility>
+
+namespace tapeless::fn {
+/// The function of `log`, for ops::Elementwise.
+struct Log {
+  template <class X>
+  auto value(const X& x) const {
+    return x.log();
+  }
+  template <class X, class Y>
+  auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
+    return x.inverse();
+  }
+  friend bool operator==(Log, Log) = default;
+};
+}  // namespace tapeless::fn
+
+namespace tapeless {
+/// log(x), elementwise.
+template <Operand X>
+  requires ExprLike<X>
+auto log(X&& x) {
+  return elementwise(fn::Log{}, std::forward<X>(x));
+}
+}  // namespace tapeless

@@ -1,0 +1,33 @@
+/// @file
+/// @brief `relu(x)` = max(x, 0), elementwise.
+///
+/// Forward: y = max(x, 0).   Adjoint: dx += g .* [x > 0] (the derivative at 0 taken as 0).
+#pragma once
+
+#include "tapeless/ops/elementwise.hpp"
+
+#include <utility>
+
+namespace tapeless::fn {
+/// The function of `relu`, for ops::Elementwise.
+struct Relu {
+  template <class X>
+  auto value(const X& x) const {
+    return x.max(typename X::Scalar(0));
+  }
+  template <class X, class Y>
+  auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
+    return (x > typename X::Scalar(0)).template cast<typename X::Scalar>();
+  }
+  friend bool operator==(Relu, Relu) = default;
+};
+}  // namespace tapeless::fn
+
+namespace tapeless {
+/// max(x, 0), elementwise.
+template <Operand X>
+  requires ExprLike<X>
+auto relu(X&& x) {
+  return elementwise(fn::Relu{}, std::forward<X>(x));
+}
+}  // namespace tapeless

@@ -1,0 +1,43 @@
+/// @file
+/// @brief `softmax(x)`: row-wise softmax (each row of a batch is one distribution).
+///
+/// Forward: y_ij = exp(x_ij - m_i) / sum_k exp(x_ik - m_i), m_i = max_k x_ik (for stability).
+/// Adjoint: dx_i += y_i .* (g_i - <g_i, y_i>), per row i.
+/// For a classifier's loss use softmax_cross_entropy, whose fused adjoint is cheaper and exact.
+#pragma once
+
+#include "tapeless/core/node.hpp"
+
+#include <utility>
+
+namespace tapeless::ops {
+struct Softmax {
+  static constexpr Dims shape(Dims x) { return x; }
+  static constexpr std::size_t workspace_like = 0;
+  template <class Y, class W, class X>
+  void forward(Y& y, W&, const X& x) const {
+    for (Index i = 0; i < x.rows(); ++i) {
+      y.row(i) = (x.row(i).array() - x.row(i).maxCoeff()).exp().matrix();
+      y.row(i) /= y.row(i).sum();
+    }
+  }
+  template <class D, class G, class Y, class W, class X>
+  void backward(D& d, const G& g, const Y& y, W& work, const X&) const {
+    if (!d[arg<0>].active) return;
+    for (Index i = 0; i < y.rows(); ++i) {
+      const auto dot = g.row(i).dot(y.row(i));
+      work.row(i) = (y.row(i).array() * (g.row(i).array() - dot)).matrix();
+    }
+    d[arg<0>] += work;
+  }
+};
+}  // namespace tapeless::ops
+
+namespace tapeless {
+/// Row-wise softmax.
+template <Operand X>
+  requires ExprLike<X>
+auto softmax(X&& x) {
+  return make_node(ops::Softmax{}, std::forward<X>(x));
+}
+}  // namespace tapeless

@@ -1,0 +1,33 @@
+/// @file
+/// @brief `square(x)` = x^2, elementwise.
+///
+/// Forward: y = x^2.   Adjoint: dx += 2 g .* x.
+#pragma once
+
+#include "tapeless/ops/elementwise.hpp"
+
+#include <utility>
+
+namespace tapeless::fn {
+/// The function of `square`, for ops::Elementwise.
+struct Square {
+  template <class X>
+  auto value(const X& x) const {
+    return x.square();
+  }
+  template <class X, class Y>
+  auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
+    return 2 * x;
+  }
+  friend bool operator==(Square, Square) = default;
+};
+}  // namespace tapeless::fn
+
+namespace tapeless {
+/// x^2, elementwise.
+template <Operand X>
+  requires ExprLike<X>
+auto square(X&& x) {
+  return elementwise(fn::Square{}, std::forward<X>(x));
+}
+}  // namespace tapeless

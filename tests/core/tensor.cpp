@@ -1,0 +1,53 @@
+// core/tensor.hpp: construction, checked assignment, batch resizing.
+#define BOOST_TEST_MODULE core_tensor
+#include "tapeless/core/tensor.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using namespace tapeless;
+
+BOOST_AUTO_TEST_CASE(construction) {
+  Tensor<double, 2, 3> zeros;
+  BOOST_TEST(zeros.value().isZero());
+  Tensor<float, 2, 2> t{{1, 2}, {3, 4}};
+  BOOST_TEST(t(1, 0) == 3.f);
+  Scalar<double> s{2.5};
+  BOOST_TEST(s.scalar() == 2.5);
+  Tensor<double, dynamic, 3> batch(7);
+  BOOST_TEST(batch.rows() == 7);
+  BOOST_TEST(batch.value().isZero());
+}
+
+BOOST_AUTO_TEST_CASE(storage_is_inline_when_small_and_heap_when_large) {
+  static_assert(std::is_same_v<Tensor<float, 32, 32>::storage_type, Eigen::Matrix<float, 32, 32>>);
+  static_assert(std::is_same_v<Tensor<float, 784, 256>::storage_type, Eigen::Matrix<float, 784, Eigen::Dynamic>>);
+  static_assert(std::is_same_v<Tensor<float, dynamic, 10>::storage_type, Eigen::Matrix<float, Eigen::Dynamic, 10>>);
+  Tensor<float, 784, 256> big;
+  BOOST_TEST((big.value().rows() == 784));
+  BOOST_TEST((big.value().cols() == 256));
+}
+
+BOOST_AUTO_TEST_CASE(mismatched_assignment_throws_and_changes_nothing) {
+  Tensor<double, 2, 2> t{{1, 2}, {3, 4}};
+  const Eigen::Matrix2d before = t.value();
+  try {
+    t = Eigen::MatrixXd::Zero(3, 3);
+    BOOST_FAIL("must throw");
+  } catch (const shape_error& e) {
+    BOOST_TEST(std::string(e.what()) == "tapeless::Tensor: cannot assign a 3x3 matrix to a 2x2 tensor");
+  }
+  BOOST_TEST((t.value() == before));
+  BOOST_CHECK_THROW((Tensor<double, 2, 2>{{1, 2, 3}, {4, 5, 6}}), shape_error);
+  BOOST_CHECK_THROW((Tensor<double, 2, 2>{{1, 2}}), shape_error);
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_rows_take_the_assigned_batch) {
+  Tensor<double, dynamic, 2> t;
+  t = Eigen::MatrixXd::Ones(5, 2);
+  BOOST_TEST(t.rows() == 5);
+  t.resize(3);
+  BOOST_TEST(t.rows() == 3);
+  BOOST_CHECK_THROW(t = Eigen::MatrixXd::Ones(5, 3), shape_error);
+}

@@ -1,0 +1,27 @@
+// ops/log.hpp: known values, and the adjoint against central finite differences in float and double.
+#define BOOST_TEST_MODULE ops_log
+#include "support/check.hpp"
+#include "tapeless/ops/log.hpp"
+#include "tapeless/ops/mul.hpp"
+#include "tapeless/ops/sum.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+using namespace tapeless;
+namespace tt = boost::test_tools;
+
+BOOST_AUTO_TEST_CASE(known_values) {
+  Scalar<double> x{2.0};
+  auto g = grad(log(x), x);
+  BOOST_TEST(g.scalar() == std::log(2.0), tt::tolerance(1e-14));
+  BOOST_TEST(g[x](0, 0) == 0.5, tt::tolerance(1e-14));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(finite_differences, S, test::scalar_types) {
+  Tensor<S, 3, 4> x, w;
+  test::randomize(x, 0.5, 2), test::randomize(w);
+  auto f = [](auto& x) { return log(x); };
+  test::check_gradients(sum(f(x) * w), x);
+}

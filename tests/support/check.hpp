@@ -1,0 +1,49 @@
+// Shared test helpers: scalar types, tolerances, random tensors, gradient checks.
+#pragma once
+
+#include "tapeless/check/gradient_check.hpp"
+#include "tapeless/core/tensor.hpp"
+
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+#include <type_traits>
+
+namespace test {
+
+using scalar_types = boost::mpl::list<float, double>;
+
+/// Relative tolerance of a central-difference check: about 1e-6 in double; float's 24-bit
+/// mantissa and its larger step leave about 1e-2.
+template <class S>
+inline constexpr double fd_tolerance = std::is_same_v<S, double> ? 1e-6 : 1e-2;
+
+/// Gradients smaller than this are compared absolutely (see check_gradient's floor). In float
+/// a central difference of step h ~ 5e-3 carries an absolute noise of about eps |L| / h ~ 1e-4,
+/// so gradients under 1e-2 cannot be resolved relatively; in double the noise is ~1e-10.
+template <class S>
+inline constexpr double fd_floor = std::is_same_v<S, double> ? 1e-3 : 1e-2;
+
+/// Fills a tensor with uniform values in [lo, hi), from a fixed-seed generator.
+template <class S, int R, int C>
+void randomize(tapeless::Tensor<S, R, C>& t, double lo = -1.0, double hi = 1.0, unsigned seed = 42) {
+  static std::mt19937 engine(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (tapeless::Index j = 0; j < t.value().cols(); ++j)
+    for (tapeless::Index i = 0; i < t.value().rows(); ++i) t(i, j) = static_cast<S>(u(engine));
+}
+
+/// Checks the gradient of `loss` with respect to each of `wrt` against central differences.
+template <class E, class... T>
+void check_gradients(const E& loss, T&... wrt) {
+  (
+      [&](auto& w) {
+        using S = typename std::remove_cvref_t<decltype(w)>::scalar_type;
+        const auto r = tapeless::check_gradient(loss, w, tapeless::default_step<S>(), fd_floor<S>);
+        BOOST_TEST(r.passed(fd_tolerance<S>), r.report());
+      }(wrt),
+      ...);
+}
+
+}  // namespace test
