@@ -64,8 +64,11 @@ struct op_traits {
     if constexpr (requires { Op::differentiable(k); }) return Op::differentiable(k);
     else return true;
   }
-  static constexpr bool has_workspace = requires { Op::workspace_like; };
 };
+
+/// An op that asks the program for a scratch matrix (`workspace_like`).
+template <class Op>
+concept WithWorkspace = requires { Op::workspace_like; };
 
 template <class Op, class... Args>
 struct expr_traits<Node<Op, Args...>> {

@@ -137,11 +137,17 @@ using maybe_t = std::conditional_t<Need, T, none>;
 
 template <class Op, class... A>
 constexpr auto workspace_type() {
-  if constexpr (op_traits<Op>::has_workspace)
+  if constexpr (WithWorkspace<Op>)
     return static_cast<value_storage_t<std::tuple_element_t<Op::workspace_like, std::tuple<A...>>>*>(nullptr);
   else
     return static_cast<none*>(nullptr);
 }
+
+/// The operand a workspace is shaped like (0 when the op has none).
+template <class Op>
+inline constexpr std::size_t workspace_operand = 0;
+template <WithWorkspace Op>
+inline constexpr std::size_t workspace_operand<Op> = Op::workspace_like;
 
 /// Storage of one position: nothing for a leaf; value, adjoint (when active) and workspace (when
 /// the op asks for one) for a node.

@@ -249,19 +249,20 @@ class Program {
           }
           const Dims d = Op::shape(in[K]...);
           auto& s = slot<Pos>();
-          if (initial || s.value.rows() != d.rows || s.value.cols() != d.cols) {
-            s.value.setZero(d.rows, d.cols);
-            if constexpr (!std::is_same_v<decltype(s.adj), detail::none>) s.adj.setZero(d.rows, d.cols);
-          }
-          if constexpr (op_traits<Op>::has_workspace) {
-            const Dims w = in[Op::workspace_like];
-            if (initial || s.work.rows() != w.rows || s.work.cols() != w.cols) s.work.setZero(w.rows, w.cols);
-          }
+          size_to(s.value, d, initial);
+          size_to(s.adj, d, initial);
+          size_to(s.work, in[detail::workspace_operand<Op>], initial);
           return d;
         }(std::index_sequence_for<A...>{});
       }(e);
     }
   }
+
+  template <class M>
+  static void size_to(M& m, Dims d, bool initial) {
+    if (initial || m.rows() != d.rows || m.cols() != d.cols) m.setZero(d.rows, d.cols);
+  }
+  static void size_to(detail::none&, Dims, bool) {}
 
   template <std::size_t Pos, class E>
   void forward_at(const E& e) {
@@ -272,7 +273,7 @@ class Program {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (forward_at<cp[K]>(boost::hana::at_c<K>(e.args_)), ...);
         auto& s = slot<Pos>();
-        if constexpr (op_traits<decltype(e.op_)>::has_workspace)
+        if constexpr (WithWorkspace<std::remove_cvref_t<decltype(e.op_)>>)
           e.op_.forward(s.value, s.work, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         else
           e.op_.forward(s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
@@ -290,7 +291,7 @@ class Program {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         auto& s = slot<Pos>();
         adjoints<Pos, E> d{this, &e};
-        if constexpr (op_traits<decltype(e.op_)>::has_workspace)
+        if constexpr (WithWorkspace<std::remove_cvref_t<decltype(e.op_)>>)
           e.op_.backward(d, s.adj, s.value, s.work, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         else
           e.op_.backward(d, s.adj, s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
