@@ -39,31 +39,27 @@ struct Constant {
   storage_t<S, R, C> value_;
 };
 
-template <class S, int R, int C>
-struct expr_traits<Var<Tensor<S, R, C>>> {
+namespace detail {
+/// Traits shared by the two leaves that refer to a tensor (`Var`, `Input`).
+template <class Leaf, LeafKind Kind, class S, int R, int C>
+struct tensor_leaf_traits {
   using scalar = S;
   static constexpr Dims dims{R, C};
   static constexpr bool is_leaf = true;
-  static constexpr LeafKind kind = LeafKind::variable;
-  static const auto& value(const Var<Tensor<S, R, C>>& v) noexcept { return v.tensor_->value(); }
-  static Dims runtime_dims(const Var<Tensor<S, R, C>>& v) noexcept { return v.tensor_->dims(); }
-  static bool same(const Var<Tensor<S, R, C>>& a, const Var<Tensor<S, R, C>>& b) noexcept {
-    return a.tensor_ == b.tensor_;
-  }
+  static constexpr LeafKind kind = Kind;
+  static const auto& value(const Leaf& v) noexcept { return v.tensor_->value(); }
+  static Dims runtime_dims(const Leaf& v) noexcept { return v.tensor_->dims(); }
+  static bool same(const Leaf& a, const Leaf& b) noexcept { return a.tensor_ == b.tensor_; }
 };
+}  // namespace detail
 
 template <class S, int R, int C>
-struct expr_traits<Input<Tensor<S, R, C>>> {
-  using scalar = S;
-  static constexpr Dims dims{R, C};
-  static constexpr bool is_leaf = true;
-  static constexpr LeafKind kind = LeafKind::input;
-  static const auto& value(const Input<Tensor<S, R, C>>& v) noexcept { return v.tensor_->value(); }
-  static Dims runtime_dims(const Input<Tensor<S, R, C>>& v) noexcept { return v.tensor_->dims(); }
-  static bool same(const Input<Tensor<S, R, C>>& a, const Input<Tensor<S, R, C>>& b) noexcept {
-    return a.tensor_ == b.tensor_;
-  }
-};
+struct expr_traits<Var<Tensor<S, R, C>>>
+    : detail::tensor_leaf_traits<Var<Tensor<S, R, C>>, LeafKind::variable, S, R, C> {};
+
+template <class S, int R, int C>
+struct expr_traits<Input<Tensor<S, R, C>>>
+    : detail::tensor_leaf_traits<Input<Tensor<S, R, C>>, LeafKind::input, S, R, C> {};
 
 template <class S, int R, int C>
 struct expr_traits<Constant<S, R, C>> {

@@ -300,7 +300,7 @@ class Program {
     }
   }
 
-  template <std::size_t P, class Dst, class X>
+  template <class Dst, class X>
   static void add_to(Dst& dst, const X& x, bool assign) {
     if constexpr (std::is_arithmetic_v<X>) {
       if (assign) dst(0, 0) = x;
@@ -316,9 +316,9 @@ class Program {
   void accumulate(const E& e, const X& x) {
     if constexpr (is_leaf_v<E>) {
       static_assert(expr_traits<E>::kind == LeafKind::variable);
-      for_each_wrt_of(e, [&](auto j) { add_to<P>(std::get<j>(grads_), x, uses_[j] == 1); });
+      for_each_wrt_of(e, [&](auto j) { add_to(std::get<j>(grads_), x, uses_[j] == 1); });
     } else {
-      add_to<P>(resolved<P>().adj, x, !plan::shared[P]);
+      add_to(resolved<P>().adj, x, !plan::shared[P]);
     }
   }
 

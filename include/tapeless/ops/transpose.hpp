@@ -2,9 +2,9 @@
 /// @brief `transpose(a)`.
 ///
 /// Forward: y = a^T.   Adjoint: da += g^T.
-/// A batch (dynamic) row count becomes a dynamic column count, which tapeless does not allow:
-/// transpose a batch only inside a reduction's operand, e.g. matmul(transpose(x), g) is not
-/// expressible; use ops that take the batch as rows.
+/// Only fixed shapes can be transposed: the batch (dynamic) dimension is always the row count,
+/// and a transposed batch would put it in the columns. Ops that contract over the batch, such as
+/// the weight gradient of `affine`, do the transposition inside their adjoint instead.
 #pragma once
 
 #include "tapeless/core/node.hpp"
