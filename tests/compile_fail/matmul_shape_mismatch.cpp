@@ -1,6 +1,6 @@
 // Multiplying a 3x4 by a 5x2 matrix: one diagnostic naming the op and both shapes.
-// expect: static assertion failed: tapeless: the operand shapes do not fit this operation
-// expect: shape_mismatch<tapeless::ops::MatMul, tapeless::Shape<3, 4>, tapeless::Shape<5, 2> >
+// expect: tapeless: the operand shapes do not fit this operation
+// expect: shape_mismatch<tapeless::ops::MatMul, tapeless::Shape<3, 4>, tapeless::Shape<5, 2>
 #include "tapeless/tapeless.hpp"
 
 int main() {
