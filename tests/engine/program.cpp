@@ -228,3 +228,15 @@ BOOST_AUTO_TEST_CASE(requesting_a_tensor_the_loss_does_not_differentiate_throws)
   BOOST_CHECK_THROW(grad(softmax_cross_entropy(z, t), z, t), std::invalid_argument);
   BOOST_CHECK_THROW(grad(sum(z * 2.0), z, unused), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(gradient_with_respect_to_a_batch_follows_its_size) {
+  Tensor<double, dynamic, 2> x(3);
+  test::randomize(x);
+  auto g = grad(sum(square(x)), x);  // d/dx = 2x
+  BOOST_TEST((g[x] - 2 * x.value()).norm() == 0.0);
+  x.resize(5);
+  test::randomize(x);
+  g.run();
+  BOOST_TEST(g[x].rows() == 5);
+  BOOST_TEST((g[x] - 2 * x.value()).norm() == 0.0);
+}

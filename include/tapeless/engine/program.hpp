@@ -87,14 +87,15 @@ class Program {
         throw std::invalid_argument("tapeless::grad: requested tensor #" + std::to_string(j) +
                                     " is not an operand of the expression along a differentiable path");
     prepare<root>(expr_, true);
-    [&]<std::size_t... J>(std::index_sequence<J...>) {
-      ((std::get<J>(grads_).setZero(std::get<J>(wrt_)->rows(), std::get<J>(wrt_)->cols())), ...);
-    }(std::index_sequence_for<Wrt...>{});
+    size_gradients(true);
   }
 
   /// Computes every value of the expression once, in post-order.
   void forward() {
-    if constexpr (plan::has_dynamic) prepare<root>(expr_, false);
+    if constexpr (plan::has_dynamic) {
+      prepare<root>(expr_, false);
+      size_gradients(false);  // a requested tensor may itself have a batch dimension
+    }
     forward_at<root>(expr_);
   }
 
@@ -256,6 +257,12 @@ class Program {
         }(std::index_sequence_for<A...>{});
       }(e);
     }
+  }
+
+  void size_gradients(bool initial) {
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      (size_to(std::get<J>(grads_), std::get<J>(wrt_)->dims(), initial), ...);
+    }(std::index_sequence_for<Wrt...>{});
   }
 
   template <class M>
