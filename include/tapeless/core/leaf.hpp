@@ -53,13 +53,13 @@ struct tensor_leaf_traits {
 };
 }  // namespace detail
 
-template <class S, int R, int C>
-struct expr_traits<Var<Tensor<S, R, C>>>
-    : detail::tensor_leaf_traits<Var<Tensor<S, R, C>>, LeafKind::variable, S, R, C> {};
+template <TensorLike T>
+struct expr_traits<Var<T>> : detail::tensor_leaf_traits<Var<T>, LeafKind::variable, typename T::scalar_type,
+                                                        T::rows_at_compile_time, T::cols_at_compile_time> {};
 
-template <class S, int R, int C>
-struct expr_traits<Input<Tensor<S, R, C>>>
-    : detail::tensor_leaf_traits<Input<Tensor<S, R, C>>, LeafKind::input, S, R, C> {};
+template <TensorLike T>
+struct expr_traits<Input<T>> : detail::tensor_leaf_traits<Input<T>, LeafKind::input, typename T::scalar_type,
+                                                          T::rows_at_compile_time, T::cols_at_compile_time> {};
 
 template <class S, int R, int C>
 struct expr_traits<Constant<S, R, C>> {
@@ -75,20 +75,20 @@ struct expr_traits<Constant<S, R, C>> {
 };
 
 /// Marks a tensor as a variable (what a bare tensor in an expression is anyway).
-template <class S, int R, int C>
-Var<Tensor<S, R, C>> var(const Tensor<S, R, C>& t) noexcept {
+template <TensorLike T>
+Var<T> var(const T& t) noexcept {
   return {&t};
 }
-template <class S, int R, int C>
-void var(const Tensor<S, R, C>&&) = delete;  // a temporary would dangle
+template <TensorLike T>
+void var(const T&&) = delete;  // a temporary would dangle
 
 /// Marks a tensor as data: no gradient is taken through it.
-template <class S, int R, int C>
-Input<Tensor<S, R, C>> input(const Tensor<S, R, C>& t) noexcept {
+template <TensorLike T>
+Input<T> input(const T& t) noexcept {
   return {&t};
 }
-template <class S, int R, int C>
-void input(const Tensor<S, R, C>&&) = delete;  // a temporary would dangle
+template <TensorLike T>
+void input(const T&&) = delete;  // a temporary would dangle
 
 /// A constant expression holding `t`'s value.
 template <class S, int R, int C>
@@ -135,7 +135,7 @@ template <class A>
 as_expr_t<A&&> as_expr(A&& a) {
   using R = as_expr_t<A&&>;
   if constexpr (is_tensor_v<A> && std::is_lvalue_reference_v<A&&>) return R{&a};
-  else if constexpr (is_tensor_v<A>) return R{std::move(a.value())};
+  else if constexpr (is_tensor_v<A>) return R{a.value()};
   else if constexpr (std::is_arithmetic_v<std::remove_cvref_t<A>>) return constant(a);
   else return std::forward<A>(a);
 }

@@ -14,6 +14,7 @@
 
 #include <initializer_list>
 #include <type_traits>
+#include <utility>
 
 namespace tapeless {
 
@@ -114,12 +115,66 @@ class Tensor {
 template <class S>
 using Scalar = Tensor<S, 1, 1>;
 
-template <class T>
-struct is_tensor : std::false_type {};
+/// A fixed-shape view of a tensor living in memory someone else owns (a model's contiguous
+/// parameter buffer), with the memory its gradient is written to. Expressions treat it exactly
+/// as a `Tensor`; a `Program` writes the gradient straight into `gradient()`.
 template <class S, int R, int C>
-struct is_tensor<Tensor<S, R, C>> : std::true_type {};
-/// True for `Tensor<S, R, C>` (any cv-ref).
+class TensorRef {
+  static_assert(R != dynamic && R > 0 && C > 0, "tapeless::TensorRef: the shape must be fixed and positive");
+
+ public:
+  using scalar_type = S;
+  using matrix_type = Eigen::Matrix<S, R, C, (R == 1 && C != 1) ? Eigen::RowMajor : Eigen::ColMajor>;
+  using storage_type = Eigen::Map<matrix_type>;
+  static constexpr int rows_at_compile_time = R;
+  static constexpr int cols_at_compile_time = C;
+  static constexpr Index size = Index{R} * C;
+
+  TensorRef(S* value, S* gradient) noexcept : value_(value), gradient_(gradient) {}
+  TensorRef(const TensorRef&) = delete;  // expressions refer to this object: it stays put
+  TensorRef& operator=(const TensorRef&) = delete;
+
+  storage_type& value() noexcept { return value_; }
+  const storage_type& value() const noexcept { return value_; }
+  storage_type& gradient() noexcept { return gradient_; }
+  const storage_type& gradient() const noexcept { return gradient_; }
+  static constexpr Index rows() noexcept { return R; }
+  static constexpr Index cols() noexcept { return C; }
+  static constexpr Dims dims() noexcept { return {R, C}; }
+
+ private:
+  storage_type value_;
+  storage_type gradient_;
+};
+
+/// What a leaf may refer to: `Tensor`, `TensorRef`, or any type with these members.
 template <class T>
-inline constexpr bool is_tensor_v = is_tensor<std::remove_cvref_t<T>>::value;
+concept TensorLike = requires(const std::remove_cvref_t<T>& t) {
+  typename std::remove_cvref_t<T>::scalar_type;
+  std::remove_cvref_t<T>::rows_at_compile_time;
+  std::remove_cvref_t<T>::cols_at_compile_time;
+  t.value();
+  t.dims();
+};
+
+/// True for tensor-like types (any cv-ref).
+template <class T>
+inline constexpr bool is_tensor_v = TensorLike<T>;
+
+/// The storage a `Program` writes a gradient with respect to T into: T's own gradient memory
+/// when it has some (`TensorRef`), a matrix of T's shape otherwise.
+template <class T>
+struct gradient_storage {
+  using type = storage_t<typename T::scalar_type, T::rows_at_compile_time, T::cols_at_compile_time>;
+  static type make(const T& t) { return type::Zero(t.dims().rows, t.dims().cols); }
+};
+template <class T>
+  requires requires(T& t) { t.gradient(); }
+struct gradient_storage<T> {
+  using type = std::remove_cvref_t<decltype(std::declval<T&>().gradient())>;
+  static type make(const T& t) { return t.gradient(); }  // a Map: same memory
+};
+template <class T>
+using gradient_storage_t = typename gradient_storage<T>::type;
 
 }  // namespace tapeless

@@ -75,7 +75,8 @@ class Program {
   /// Plans storage for `expr` (copied: inner nodes by value, tensors by reference) and the
   /// gradients with respect to `wrt`; allocates everything it will ever need. Throws
   /// `shape_error` when a run-time (batch) dimension breaks a shape rule.
-  explicit Program(Expr expr, const Wrt&... wrt) : expr_(std::move(expr)), wrt_{&wrt...} {
+  explicit Program(Expr expr, const Wrt&... wrt)
+      : expr_(std::move(expr)), wrt_{&wrt...}, grads_{gradient_storage<Wrt>::make(wrt)...} {
     static_assert(!wants_gradient || (dims_v<Expr>.rows == 1 && dims_v<Expr>.cols == 1),
                   "tapeless::grad: the loss must be a 1x1 expression (reduce it with sum() or mean())");
     if constexpr (wants_gradient) (void)detail::check_wrt<Expr, Wrt...>();
@@ -143,11 +144,10 @@ class Program {
 
   /// Gradient with respect to a requested tensor, found by identity; throws std::invalid_argument
   /// if `w` was not requested.
-  template <class S, int R, int C>
-  const auto& gradient(const Tensor<S, R, C>& w) const {
-    using T = Tensor<S, R, C>;
+  template <TensorLike T>
+  const auto& gradient(const T& w) const {
     static_assert(detail::contains_v<T, Wrt...>, "tapeless::Program::gradient: no requested tensor has this type");
-    const typename T::storage_type* found = nullptr;
+    const gradient_storage_t<T>* found = nullptr;
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       (([&] {
          if constexpr (std::is_same_v<std::tuple_element_t<J, std::tuple<Wrt...>>, T>)
@@ -158,8 +158,8 @@ class Program {
     if (!found) throw std::invalid_argument("tapeless::Program::gradient: this tensor was not requested");
     return *found;
   }
-  template <class S, int R, int C>
-  const auto& operator[](const Tensor<S, R, C>& w) const {
+  template <TensorLike T>
+  const auto& operator[](const T& w) const {
     return gradient(w);
   }
 
@@ -267,7 +267,11 @@ class Program {
 
   template <class M>
   static void size_to(M& m, Dims d, bool initial) {
-    if (initial || m.rows() != d.rows || m.cols() != d.cols) m.setZero(d.rows, d.cols);
+    if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<M>, M>) {
+      if (initial || m.rows() != d.rows || m.cols() != d.cols) m.setZero(d.rows, d.cols);
+    } else if (initial) {
+      m.setZero();  // memory owned elsewhere (a TensorRef's gradient): fixed shape, only cleared
+    }
   }
   static void size_to(detail::none&, Dims, bool) {}
 
@@ -371,7 +375,7 @@ class Program {
   typename detail::slots<detail::flatten_t<Expr>, Wrt...>::type slots_{};
   std::array<bool, size> alias_{};
   std::tuple<const Wrt*...> wrt_;
-  std::tuple<typename Wrt::storage_type...> grads_;
+  std::tuple<gradient_storage_t<Wrt>...> grads_;
   std::array<int, sizeof...(Wrt)> uses_{};
 };
 

@@ -1,0 +1,197 @@
+// The main job: train a 784-256-10 ReLU MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)
+// with Adam, on one core, and print the test accuracy.
+//
+//   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]
+//                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
+#include "tapeless/io/idx.hpp"
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/adam.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+using namespace tapeless;
+
+namespace {
+
+struct Options {
+  int epochs = 10;
+  Index batch = 64;
+  double lr = 1e-3;
+  unsigned long seed = 1;
+  long limit = 0;  // 0: every training image
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  std::string csv = "fashion_mnist.csv";
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "fashion_mnist: " << problem
+            << "\nusage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("trains a 784-256-10 ReLU MLP with Adam");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const std::string value = argv[++i];
+    try {
+      if (flag == "--epochs") o.epochs = std::stoi(value);
+      else if (flag == "--batch") o.batch = std::stol(value);
+      else if (flag == "--lr") o.lr = std::stod(value);
+      else if (flag == "--seed") o.seed = std::stoul(value);
+      else if (flag == "--limit") o.limit = std::stol(value);
+      else if (flag == "--data") o.data = value;
+      else if (flag == "--csv") o.csv = value;
+      else usage("unknown option " + flag);
+    } catch (const std::logic_error&) {
+      usage("bad value '" + value + "' for " + flag);
+    }
+  }
+  if (o.epochs < 1 || o.batch < 1 || o.lr <= 0 || o.limit < 0) usage("values must be positive");
+  return o;
+}
+
+struct Dataset {
+  Eigen::Matrix<float, Eigen::Dynamic, 784, Eigen::RowMajor> images;  // scaled to [0, 1]
+  std::vector<int> labels;
+};
+
+Dataset load(const std::string& dir, const std::string& prefix) {
+  const IdxData images = read_idx_images(dir + "/" + prefix + "-images-idx3-ubyte.gz", 28, 28);
+  const IdxData labels = read_idx_labels(dir + "/" + prefix + "-labels-idx1-ubyte.gz", 10);
+  if (images.dims[0] != labels.dims[0])
+    throw idx_error("tapeless: " + dir + ": " + prefix + " has " + std::to_string(images.dims[0]) + " images but " +
+                    std::to_string(labels.dims[0]) + " labels");
+  Dataset d;
+  d.images.resize(images.dims[0], 784);
+  for (Index i = 0; i < d.images.rows(); ++i)
+    for (Index j = 0; j < 784; ++j) d.images(i, j) = images.bytes[static_cast<std::size_t>(i * 784 + j)] / 255.0f;
+  d.labels.assign(labels.bytes.begin(), labels.bytes.end());
+  return d;
+}
+
+using Mlp = Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>;
+using Net = Network<Mlp, float>;
+using Train = Trainer<Net, SoftmaxCrossEntropy<>>;
+
+// Copies rows `order[first, first + n)` of the data set into the trainer's batch.
+void fill(Train& t, const Dataset& d, const std::vector<Index>& order, Index first, Index n) {
+  if (t.inputs().rows() != n) {
+    t.inputs().resize(n);
+    t.targets().resize(n);
+  }
+  for (Index r = 0; r < n; ++r) {
+    const Index i = order[static_cast<std::size_t>(first + r)];
+    t.inputs().value().row(r) = d.images.row(i);
+    t.targets()(r, 0) = d.labels[static_cast<std::size_t>(i)];
+  }
+}
+
+Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const Train& t) {
+  Index hits = 0;
+  for (Index r = 0; r < logits.rows(); ++r) {
+    Index best = 0;
+    logits.row(r).maxCoeff(&best);
+    hits += best == const_cast<Train&>(t).targets()(r, 0);
+  }
+  return hits;
+}
+
+double accuracy(Train& t, const Dataset& d, Index batch) {
+  std::vector<Index> order(d.labels.size());
+  std::iota(order.begin(), order.end(), Index{0});
+  Index hits = 0;
+  for (Index first = 0; first < static_cast<Index>(order.size()); first += batch) {
+    const Index n = std::min<Index>(batch, static_cast<Index>(order.size()) - first);
+    fill(t, d, order, first, n);
+    hits += correct(t.infer(), t);
+  }
+  return static_cast<double>(hits) / static_cast<double>(order.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  Dataset train, test;
+  try {
+    train = load(o.data, "train");
+    test = load(o.data, "t10k");
+  } catch (const idx_error& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+  const Index n = o.limit > 0 ? std::min<Index>(o.limit, train.images.rows()) : train.images.rows();
+  std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
+            << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
+            << "\n";
+
+  Net net(o.seed, Init::he);
+  Train trainer(net, o.batch);
+  Adam optimizer(net, {.lr = o.lr});
+  Rng shuffle(o.seed + 1);
+  std::ofstream csv(o.csv);
+  csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
+  const bool tty = isatty(STDOUT_FILENO);
+  std::vector<Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Index{0});
+
+  double test_accuracy = 0;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    for (std::size_t i = order.size() - 1; i > 0; --i)  // Fisher-Yates with the portable Rng
+      std::swap(order[i], order[shuffle.below(i + 1)]);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    Index hits = 0, seen = 0, skipped = 0;
+    const Index batches = (n + o.batch - 1) / o.batch;
+    for (Index b = 0; b < batches; ++b) {
+      const Index rows = std::min<Index>(o.batch, n - b * o.batch);
+      fill(trainer, train, order, b * o.batch, rows);
+      const StepResult r = trainer.step(optimizer);
+      if (!r.ok()) {
+        ++skipped;
+        continue;
+      }
+      loss_sum += r.loss * static_cast<double>(rows);
+      hits += correct(trainer.infer(), trainer);
+      seen += rows;
+      if (tty && (b % 20 == 0 || b + 1 == batches)) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const int width = 30, done = static_cast<int>(width * (b + 1) / batches);
+        std::printf("\repoch %2d/%d [%s%s] loss %.4f acc %.4f %7.0f samples/s", epoch, o.epochs,
+                    std::string(static_cast<std::size_t>(done), '=').c_str(),
+                    std::string(static_cast<std::size_t>(width - done), ' ').c_str(), loss_sum / std::max<Index>(seen, 1),
+                    static_cast<double>(hits) / std::max<Index>(seen, 1), static_cast<double>(seen) / secs);
+        std::fflush(stdout);
+      }
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    test_accuracy = accuracy(trainer, test, 1000);
+    if (tty) std::printf("\r%*s\r", 100, "");
+    std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
+                o.epochs, loss_sum / std::max<Index>(seen, 1), static_cast<double>(hits) / std::max<Index>(seen, 1),
+                test_accuracy, secs, static_cast<double>(seen) / secs,
+                skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped)").c_str() : "");
+    csv << epoch << ',' << loss_sum / std::max<Index>(seen, 1) << ',' << static_cast<double>(hits) / std::max<Index>(seen, 1)
+        << ',' << test_accuracy << ',' << secs << '\n';
+  }
+  std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
+  return 0;
+}

@@ -1,0 +1,99 @@
+/// @file
+/// @brief The layer protocol, and the seeded initialisation every layer shares.
+///
+/// A layer is a stateless type describing a step of a network; its parameters live in the
+/// network's contiguous buffers. Members:
+/// - `static constexpr int in, out`: widths, or `any_width` for a layer that keeps its input's;
+/// - `template <class S> struct params`: views (`TensorRef`) into the buffers, built from two
+///   cursors that it advances; `refs()` gives them as a `std::tuple` of references;
+/// - `static constexpr Index parameter_size`: how many scalars it owns;
+/// - `template <class X, class P> static auto apply(X&& x, const P& p)`: its forward expression;
+/// - `template <class P, class F> static void visit(P& p, const std::string& prefix, F&& f)`:
+///   calls f(name, tensor_ref) for each parameter, PyTorch-style names ("0.weight");
+/// - `template <class P> static void init(P& p, Init how, Rng& rng)`.
+/// Backward is never written per layer: it comes from the engine.
+#pragma once
+
+#include "tapeless/core/tensor.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <random>
+#include <string>
+#include <tuple>
+
+namespace tapeless {
+
+/// The width of a layer that keeps the width of its input (activations).
+inline constexpr int any_width = -1;
+
+/// Weight initialisation schemes of the reference notes.
+enum class Init {
+  he,      ///< normal, standard deviation sqrt(2 / in): for ReLU nets
+  xavier,  ///< uniform in +-sqrt(6 / (in + out)): for sigmoid and tanh nets
+};
+
+/// A seeded generator whose numbers are the same on every machine and standard library: a
+/// 64-bit Mersenne twister (specified by the standard) with our own conversions to uniform and
+/// normal values (the standard distributions are implementation-defined).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+  /// Uniform in [0, 1), 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  /// Uniform in [lo, hi).
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  /// Standard normal, by Box-Muller.
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u1 = 0;
+    while (u1 == 0) u1 = uniform();
+    const double u2 = uniform();
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    spare_ = r * std::sin(2 * std::numbers::pi * u2);
+    has_spare_ = true;
+    return r * std::cos(2 * std::numbers::pi * u2);
+  }
+  /// Uniform integer in [0, n).
+  std::uint64_t below(std::uint64_t n) { return static_cast<std::uint64_t>(uniform() * static_cast<double>(n)); }
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+namespace detail {
+/// A TensorRef over the next R x C scalars of the two buffers; advances both cursors.
+template <class S, int R, int C>
+struct next_ref {
+  static TensorRef<S, R, C> take(S*& value, S*& gradient) {
+    S* v = value;
+    S* g = gradient;
+    value += Index{R} * C;
+    gradient += Index{R} * C;
+    return TensorRef<S, R, C>(v, g);
+  }
+};
+}  // namespace detail
+
+/// A layer without parameters: empty params.
+struct no_params {
+  template <class S>
+  struct params {
+    using scalar = S;
+    params(S*&, S*&) {}
+    std::tuple<> refs() { return {}; }
+  };
+  static constexpr Index parameter_size = 0;
+  template <class P, class F>
+  static void visit(P&, const std::string&, F&&) {}
+  template <class P>
+  static void init(P&, Init, Rng&) {}
+};
+
+}  // namespace tapeless

@@ -1,0 +1,124 @@
+/// @file
+/// @brief `Network<Layers, S>`: a layer type's parameters in two contiguous buffers (values and
+/// gradients), named and indexed, initialised from a seed.
+///
+/// The buffers make copying, saving, zeroing and optimizer updates single vector operations.
+/// Parameter views (`TensorRef`) point into them; they live in one heap block that does not move
+/// when the network is moved, so expressions built from a network stay valid across moves.
+#pragma once
+
+#include "tapeless/core/tensor.hpp"
+#include "tapeless/layers/layer.hpp"
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tapeless {
+
+/// One parameter as the network lists it.
+struct ParameterInfo {
+  std::string name;  ///< PyTorch-style: "0.weight", "2.bias"
+  Index offset;      ///< into values() and gradients()
+  Index rows;
+  Index cols;
+};
+
+template <class Layers, class S = float>
+class Network {
+ public:
+  using layers = Layers;
+  using scalar_type = S;
+  using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  using params_type = typename Layers::template params<S>;
+  static constexpr int in = Layers::in;
+  static constexpr int out = Layers::out;
+  static constexpr Index parameter_size = Layers::parameter_size;
+
+  /// Parameters drawn from `seed`: the same weights on every machine.
+  explicit Network(std::uint64_t seed = 0, Init how = Init::he) : state_(std::make_unique<State>()) {
+    Rng rng(seed);
+    Layers::init(state_->params, how, rng);
+    index();
+  }
+  Network(const Network& other) : state_(std::make_unique<State>()), info_(other.info_) {
+    state_->values = other.state_->values;
+    state_->gradients = other.state_->gradients;
+  }
+  Network& operator=(const Network& other) {
+    state_->values = other.state_->values;  // same type, same size: no allocation
+    state_->gradients = other.state_->gradients;
+    return *this;
+  }
+  Network(Network&&) noexcept = default;
+  Network& operator=(Network&&) noexcept = default;
+
+  /// All parameter values, contiguous, in the order parameters() lists them.
+  vector_type& values() noexcept { return state_->values; }
+  const vector_type& values() const noexcept { return state_->values; }
+  /// All gradients, in the same layout (written by a Trainer's backward pass).
+  vector_type& gradients() noexcept { return state_->gradients; }
+  const vector_type& gradients() const noexcept { return state_->gradients; }
+
+  /// The typed views, for building expressions.
+  params_type& params() noexcept { return state_->params; }
+  const params_type& params() const noexcept { return state_->params; }
+
+  /// The network's forward expression applied to `x`.
+  template <class X>
+  auto forward(X&& x) const {
+    return Layers::apply(std::forward<X>(x), state_->params);
+  }
+
+  /// Every parameter's name, offset and shape, in storage order.
+  const std::vector<ParameterInfo>& parameters() const noexcept { return info_; }
+
+  /// A parameter by name, as a matrix view of values(); throws std::out_of_range naming it.
+  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> parameter(std::string_view name) {
+    const ParameterInfo& p = find(name);
+    return {state_->values.data() + p.offset, p.rows, p.cols};
+  }
+  /// The gradient of a parameter by name.
+  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> gradient(std::string_view name) {
+    const ParameterInfo& p = find(name);
+    return {state_->gradients.data() + p.offset, p.rows, p.cols};
+  }
+  /// A parameter by index in parameters().
+  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> parameter(std::size_t i) {
+    const ParameterInfo& p = info_.at(i);
+    return {state_->values.data() + p.offset, p.rows, p.cols};
+  }
+
+ private:
+  struct State {
+    vector_type values = vector_type::Zero(parameter_size);
+    vector_type gradients = vector_type::Zero(parameter_size);
+    S* value_cursor = values.data();
+    S* gradient_cursor = gradients.data();
+    params_type params{value_cursor, gradient_cursor};
+  };
+
+  void index() {
+    const S* base = state_->values.data();
+    Layers::visit(state_->params, "", [&](const std::string& name, const auto& ref) {
+      info_.push_back({name, static_cast<Index>(ref.value().data() - base), ref.rows(), ref.cols()});
+    });
+  }
+
+  const ParameterInfo& find(std::string_view name) const {
+    for (const auto& p : info_)
+      if (p.name == name) return p;
+    throw std::out_of_range("tapeless::Network: no parameter named '" + std::string(name) + "'");
+  }
+
+  std::unique_ptr<State> state_;
+  std::vector<ParameterInfo> info_;
+};
+
+}  // namespace tapeless

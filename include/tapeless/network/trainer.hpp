@@ -1,0 +1,122 @@
+/// @file
+/// @brief `Trainer<Network, Loss, Batch>`: the compiled training step and inference of a network.
+///
+/// It owns the input and target tensors of one batch (Batch rows, or `dynamic`), and two
+/// programs built once from the network's expression: the loss with the gradient of every
+/// parameter (written straight into the network's gradient buffer), and the forward pass alone.
+/// After construction a step (forward, backward, optimizer update) and an inference allocate
+/// nothing, as long as the batch size stays the same.
+///
+/// A step whose loss or gradient is not finite does not touch the weights: `step()` reports it.
+#pragma once
+
+#include "tapeless/core/leaf.hpp"
+#include "tapeless/core/tensor.hpp"
+#include "tapeless/engine/program.hpp"
+#include "tapeless/optim/clip.hpp"
+
+#include <cmath>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless {
+
+/// What a training step did.
+struct StepResult {
+  enum class Status { ok, non_finite_loss, non_finite_gradient };
+  double loss = 0;
+  Status status = Status::ok;
+  bool ok() const noexcept { return status == Status::ok; }
+};
+
+/// Optional gradient clipping applied by `Trainer::step` before the update (0: off).
+struct Clip {
+  double max_norm = 0;
+  double max_value = 0;
+};
+
+template <class Net, class Loss, int Batch = dynamic>
+class Trainer {
+ public:
+  using scalar_type = typename Net::scalar_type;
+  using input_type = Tensor<scalar_type, Batch, Net::in>;
+  using target_type = typename Loss::template target_type<scalar_type, Batch, Net::out>;
+
+ private:
+  static auto make_train(Net& net, const input_type& x, const target_type& y) {
+    auto loss = Loss::apply(net.forward(input(x)), y);
+    return std::apply(
+        [&](auto&... p) { return Program<decltype(loss), std::remove_cvref_t<decltype(p)>...>(std::move(loss), p...); },
+        net.params().refs());
+  }
+  static auto make_infer(const Net& net, const input_type& x) {
+    auto out = net.forward(input(x));
+    return Program<decltype(out)>(std::move(out));
+  }
+  using train_program = decltype(make_train(std::declval<Net&>(), std::declval<const input_type&>(),
+                                            std::declval<const target_type&>()));
+  using infer_program = decltype(make_infer(std::declval<const Net&>(), std::declval<const input_type&>()));
+
+  static input_type make_input(Index batch) {
+    if constexpr (Batch == dynamic) return input_type(batch);
+    else return input_type();
+  }
+  static target_type make_target(Index batch) {
+    if constexpr (Batch == dynamic) return target_type(batch);
+    else return target_type();
+  }
+
+ public:
+  /// Builds the programs for `net` (which must outlive the trainer) and a batch of `batch` rows
+  /// (ignored when Batch is fixed).
+  explicit Trainer(Net& net, Index batch = Batch == dynamic ? 1 : Batch)
+      : net_(net),
+        x_(make_input(batch)),
+        y_(make_target(batch)),
+        train_(make_train(net, x_, y_)),
+        infer_(make_infer(net, x_)) {}
+  Trainer(const Trainer&) = delete;  // the programs refer to this object's tensors
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// The batch the next step or inference reads: fill these (resize them for a new batch size).
+  input_type& inputs() noexcept { return x_; }
+  target_type& targets() noexcept { return y_; }
+
+  /// Forward and backward on the current batch: the loss, and the gradients in net.gradients().
+  StepResult compute() {
+    train_.run();
+    StepResult r;
+    r.loss = static_cast<double>(train_.scalar());
+    if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
+    else if (!net_.gradients().allFinite()) r.status = StepResult::Status::non_finite_gradient;
+    return r;
+  }
+
+  /// One training step: compute(), then, only if loss and gradients are finite, clipping and the
+  /// optimizer's update. On a non-finite step the weights are left exactly as they were.
+  template <class Optimizer>
+  StepResult step(Optimizer& optimizer, Clip clip = {}) {
+    StepResult r = compute();
+    if (!r.ok()) return r;
+    if (clip.max_norm > 0) clip_by_global_norm(net_.gradients(), clip.max_norm);
+    if (clip.max_value > 0) clip_by_value(net_.gradients(), clip.max_value);
+    optimizer.update(net_);
+    return r;
+  }
+
+  /// The network's output for the current inputs (batch x Net::out).
+  const auto& infer() {
+    infer_.forward();
+    return infer_.value();
+  }
+
+ private:
+  Net& net_;
+  input_type x_;
+  target_type y_;
+  train_program train_;
+  infer_program infer_;
+};
+
+}  // namespace tapeless

@@ -1,0 +1,122 @@
+// io/idx.hpp: good files (plain and gzip) and every kind of bad file, made by hand; each error
+// names the file and the problem.
+#define BOOST_TEST_MODULE io_idx
+#include "tapeless/io/idx.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+using namespace tapeless;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+std::string scratch(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tapeless_idx_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+std::string write_plain(const std::string& name, const Bytes& b) {
+  const std::string path = scratch(name);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  return path;
+}
+std::string write_gz(const std::string& name, const Bytes& b) {
+  const std::string path = scratch(name + ".gz");
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, b.data(), static_cast<unsigned>(b.size()));
+  gzclose(f);
+  return path;
+}
+void be32(Bytes& b, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
+}
+// An images file: count x 2 x 3.
+Bytes images(std::uint32_t count, std::uint8_t type = 0x08, std::uint8_t rank = 3) {
+  Bytes b{0, 0, type, rank};
+  be32(b, count);
+  be32(b, 2);
+  be32(b, 3);
+  for (std::uint32_t i = 0; i < count * 6; ++i) b.push_back(static_cast<std::uint8_t>(i));
+  return b;
+}
+Bytes labels(const Bytes& values) {
+  Bytes b{0, 0, 8, 1};
+  be32(b, static_cast<std::uint32_t>(values.size()));
+  b.insert(b.end(), values.begin(), values.end());
+  return b;
+}
+// The message of the idx_error that `f` throws ("" if it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const idx_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(good_files_plain_and_gzip) {
+  for (const auto& path : {write_plain("ok", images(2)), write_gz("ok", images(2))}) {
+    const IdxData d = read_idx_images(path, 2, 3);
+    BOOST_TEST((d.dims == std::vector<std::uint32_t>{2, 2, 3}));
+    BOOST_TEST(d.bytes.size() == 12u);
+    BOOST_TEST(d.bytes[11] == 11);
+  }
+  const IdxData l = read_idx_labels(write_gz("labels", labels({1, 9, 0})), 10);
+  BOOST_TEST((l.bytes == Bytes{1, 9, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(each_bad_file_names_its_problem) {
+  const std::string missing = scratch("does_not_exist");
+  BOOST_TEST(error_of([&] { read_idx_images(missing, 2, 3); }) == "tapeless: " + missing + ": cannot open the file");
+
+  const std::string magic = write_plain("magic", Bytes{0x1f, 0x00, 8, 3, 0, 0});
+  BOOST_TEST(error_of([&] { read_idx_images(magic, 2, 3); }) ==
+             "tapeless: " + magic + ": not an IDX file: magic number 0x1f000803 does not start with two zero bytes");
+
+  const std::string type = write_plain("type", images(1, 0x0d));
+  BOOST_TEST(error_of([&] { read_idx_images(type, 2, 3); }) ==
+             "tapeless: " + type + ": element type 0x0000000d is not unsigned byte (0x08) in magic number 0x00000d03");
+
+  const std::string rank = write_gz("rank", images(1, 0x08, 2));
+  BOOST_TEST(error_of([&] { read_idx_images(rank, 2, 3); }) ==
+             "tapeless: " + rank + ": has 2 dimensions, expected 3 (magic number 0x00000802)");
+
+  const std::string dims = write_plain("dims", images(1));
+  BOOST_TEST(error_of([&] { read_idx_images(dims, 28, 28); }) == "tapeless: " + dims + ": images are 2x3, expected 28x28");
+
+  Bytes cut = images(2);
+  cut.resize(10);
+  const std::string header = write_gz("header", cut);
+  BOOST_TEST(error_of([&] { read_idx_images(header, 2, 3); }) == "tapeless: " + header + ": truncated in the header (dimension 1)");
+
+  cut = images(2);
+  cut.resize(cut.size() - 5);
+  const std::string data = write_gz("data", cut);
+  BOOST_TEST(error_of([&] { read_idx_images(data, 2, 3); }) ==
+             "tapeless: " + data + ": truncated: the header declares 12 bytes of data, the file has 7");
+
+  Bytes extra = images(2);
+  extra.push_back(0);
+  const std::string trailing = write_plain("trailing", extra);
+  BOOST_TEST(error_of([&] { read_idx_images(trailing, 2, 3); }) ==
+             "tapeless: " + trailing + ": has data beyond the 12 bytes its header declares");
+
+  const std::string range = write_plain("range", labels({3, 10, 1}));
+  BOOST_TEST(error_of([&] { read_idx_labels(range, 10); }) ==
+             "tapeless: " + range + ": label 10 at index 1 is out of range 0..9");
+
+  const std::string empty = write_plain("empty", Bytes{});
+  BOOST_TEST(error_of([&] { read_idx_labels(empty, 10); }) ==
+             "tapeless: " + empty + ": truncated: the 4-byte magic number is missing");
+}

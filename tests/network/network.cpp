@@ -1,0 +1,67 @@
+// network/network.hpp: contiguous buffers, seeded initialisation (same on every machine), copies.
+#define BOOST_TEST_MODULE network_network
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/network.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace tapeless;
+using Mlp = Sequential<Linear<64, 32>, ReLU, Linear<32, 10>>;
+
+BOOST_AUTO_TEST_CASE(rng_is_the_standard_mersenne_twister_with_portable_conversions) {
+  // The standard fixes mt19937_64's 10000th output for the default seed: the engine is portable.
+  std::mt19937_64 reference;
+  reference.discard(9999);
+  BOOST_TEST(reference() == 9981545732273789042ull);
+  // Our conversions are plain arithmetic on the engine's output.
+  Rng rng(7);
+  std::mt19937_64 engine(7);
+  BOOST_TEST(rng.uniform() == static_cast<double>(engine() >> 11) * 0x1.0p-53);
+  const double u1 = static_cast<double>(engine() >> 11) * 0x1.0p-53, u2 = static_cast<double>(engine() >> 11) * 0x1.0p-53;
+  BOOST_TEST(rng.normal() == std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2));
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_same_weights_other_seed_other_weights) {
+  Network<Mlp> a(42), b(42), c(43);
+  BOOST_TEST((a.values() == b.values()));
+  BOOST_TEST(!(a.values() == c.values()));
+}
+
+BOOST_AUTO_TEST_CASE(he_and_xavier_have_their_scales) {
+  Network<Sequential<Linear<400, 300>>, double> he(1, Init::he), xavier(1, Init::xavier);
+  const auto w_he = he.parameter("0.weight");
+  const double sd = std::sqrt(w_he.array().square().mean());
+  BOOST_TEST(sd == std::sqrt(2.0 / 400), boost::test_tools::tolerance(0.01));
+  BOOST_TEST(std::abs(w_he.mean()) < 0.002);
+  const auto w_x = xavier.parameter("0.weight");
+  const double bound = std::sqrt(6.0 / 700);
+  BOOST_TEST(w_x.maxCoeff() <= bound);
+  BOOST_TEST(w_x.minCoeff() >= -bound);
+  BOOST_TEST(w_x.maxCoeff() > 0.99 * bound);
+  BOOST_TEST(he.parameter("0.bias").isZero());
+}
+
+BOOST_AUTO_TEST_CASE(copies_are_deep_and_views_follow_their_own_buffers) {
+  Network<Mlp> a(1);
+  Network<Mlp> b = a;
+  BOOST_TEST((a.values() == b.values()));
+  b.values().setZero();
+  BOOST_TEST(!a.values().isZero());
+  BOOST_TEST(b.params().head.weight.value().isZero());  // b's views see b's buffer
+  BOOST_TEST(a.params().head.weight.value().data() == a.values().data());
+  Network<Mlp> c = std::move(a);  // a move keeps the views valid: the buffers do not move
+  BOOST_TEST(c.params().head.weight.value().data() == c.values().data());
+}
+
+BOOST_AUTO_TEST_CASE(parameters_by_name_and_index_are_views) {
+  Network<Mlp> net(2);
+  net.parameter("2.bias").setConstant(3.f);
+  BOOST_TEST(net.values().tail(10).isConstant(3.f));
+  BOOST_TEST((net.parameter(std::size_t{3}) == net.parameter("2.bias")));
+  BOOST_CHECK_THROW(net.parameter(std::size_t{4}), std::out_of_range);
+}

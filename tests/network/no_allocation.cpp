@@ -1,0 +1,81 @@
+// After construction, a training step (forward, backward, optimizer update) and an inference
+// allocate nothing, for a fixed batch and for a run-time batch of unchanged size.
+#define EIGEN_RUNTIME_NO_MALLOC
+#define BOOST_TEST_MODULE network_no_allocation
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/adam.hpp"
+#include "tapeless/optim/sgd.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+// The replaced operator new allocates with malloc, so its operator delete frees with free; GCC
+// cannot see that the pair matches.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace tapeless;
+
+namespace {
+template <class F>
+long allocations_during(F&& f) {
+  const long before = allocations.load();
+  Eigen::internal::set_is_malloc_allowed(false);
+  f();
+  Eigen::internal::set_is_malloc_allowed(true);
+  return allocations.load() - before;
+}
+
+template <class Train, class Opt>
+void expect_no_allocation(Train& trainer, Opt& optimizer) {
+  trainer.inputs().value().setRandom();
+  for (Index i = 0; i < trainer.targets().rows(); ++i) trainer.targets()(i, 0) = static_cast<int>(i % 3);
+  BOOST_TEST(allocations_during([&] {
+               for (int i = 0; i < 5; ++i) BOOST_REQUIRE(trainer.step(optimizer).ok());
+             }) == 0);
+  BOOST_TEST(allocations_during([&] { (void)trainer.infer(); }) == 0);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fixed_batch_model) {
+  using Net = Network<Sequential<Linear<4, 16>, ReLU, Linear<16, 16>, Tanh, Linear<16, 3>>>;
+  Net net(1);
+  Trainer<Net, SoftmaxCrossEntropy<>, 1> trainer(net);  // batch 1: the embedded case
+  Adam adam(net);
+  expect_no_allocation(trainer, adam);
+}
+
+BOOST_AUTO_TEST_CASE(runtime_batch_model) {
+  using Net = Network<Sequential<Linear<8, 32>, ReLU, Residual<Sequential<Linear<32, 32>, ReLU>>, Linear<32, 3>>>;
+  Net net(2);
+  Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 32);
+  Sgd sgd(net, {.lr = 0.01, .momentum = 0.9});
+  expect_no_allocation(trainer, sgd);
+}

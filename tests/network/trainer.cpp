@@ -1,0 +1,170 @@
+// network/trainer.hpp: the generated backward pass of whole networks against central finite
+// differences and the textbook hand-written backward pass; 100 SGD steps against a hand-written
+// training loop; a non-finite step leaves the weights as they were.
+#define BOOST_TEST_MODULE network_trainer
+#include "support/check.hpp"
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/sgd.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <tuple>
+
+using namespace tapeless;
+
+namespace {
+// Checks every parameter's gradient of Loss(net(x), y) against central differences (double).
+template <class Net, class Loss, class X, class Y>
+void check_network(Net& net, const X& x, const Y& y) {
+  auto loss = Loss::apply(net.forward(input(x)), y);
+  std::apply([&](auto&... p) { test::check_gradients(loss, p...); }, net.params().refs());
+}
+
+template <class Layers, class Loss, int Batch = 5>
+void finite_differences(unsigned seed) {
+  using Net = Network<Layers, double>;
+  Net net(seed, Init::xavier);
+  net.values() *= 2.0;  // away from the flat middle of sigmoid/tanh
+  Tensor<double, Batch, Net::in> x;
+  test::randomize(x);
+  typename Loss::template target_type<double, Batch, Net::out> y;
+  if constexpr (std::is_same_v<typename decltype(y)::scalar_type, int>) {
+    for (Index i = 0; i < Batch; ++i) y(i, 0) = static_cast<int>(i % Net::out);
+  } else {
+    test::randomize(y, 0.0, 1.0);
+  }
+  check_network<Net, Loss>(net, x, y);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_layer_and_loss_under_finite_differences) {
+  using Sce = SoftmaxCrossEntropy<>;
+  using SceOneHot = SoftmaxCrossEntropy<ops::Targets::one_hot>;
+  finite_differences<Sequential<Linear<3, 4>, ReLU, Linear<4, 2>>, Sce>(1);
+  finite_differences<Sequential<Linear<3, 4>, Sigmoid, Linear<4, 3>>, SceOneHot>(2);
+  finite_differences<Sequential<Linear<3, 4>, Tanh, Linear<4, 4>, Sigmoid, Linear<4, 2>>, MSE>(3);
+  finite_differences<Sequential<Linear<3, 4>, Residual<Sequential<Linear<4, 4>, Tanh>>, Linear<4, 3>, Softmax>, MSE>(4);
+  finite_differences<Sequential<Linear<3, 5>, ReLU, Residual<Sequential<Linear<5, 5>, ReLU, Linear<5, 5>>>, Linear<5, 2>>,
+                     Sce>(5);
+}
+
+namespace {
+using Mlp = Sequential<Linear<6, 10>, ReLU, Linear<10, 4>>;
+
+// The reference notes' two-layer backward pass, by hand (001: manual_backward).
+template <class S>
+struct HandWritten {
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  M w1, b1, w2, b2, dw1, db1, dw2, db2;
+  S loss = 0;
+  void backward(const M& x, const Eigen::VectorXi& labels) {
+    const Index n = x.rows();
+    const M z1 = (x * w1).rowwise() + b1.row(0);
+    const M a1 = z1.cwiseMax(S(0));
+    const M z2 = (a1 * w2).rowwise() + b2.row(0);
+    M dz2(n, z2.cols());
+    loss = 0;
+    for (Index i = 0; i < n; ++i) {
+      const S m = z2.row(i).maxCoeff();
+      dz2.row(i) = (z2.row(i).array() - m).exp().matrix();
+      const S s = dz2.row(i).sum();
+      dz2.row(i) /= s;
+      loss -= std::log(dz2(i, labels(i)));
+      dz2(i, labels(i)) -= 1;
+    }
+    loss /= static_cast<S>(n);
+    dz2 /= static_cast<S>(n);
+    dw2 = a1.transpose() * dz2;
+    db2 = dz2.colwise().sum();
+    const M dz1 = (dz2 * w2.transpose()).cwiseProduct((z1.array() > 0).template cast<S>().matrix());
+    dw1 = x.transpose() * dz1;
+    db1 = dz1.colwise().sum();
+  }
+  void sgd(S lr) {
+    w1 -= lr * dw1;
+    b1 -= lr * db1;
+    w2 -= lr * dw2;
+    b2 -= lr * db2;
+  }
+};
+
+template <class S, class Net>
+HandWritten<S> copy_of(Net& net) {
+  HandWritten<S> h;
+  h.w1 = net.parameter("0.weight");
+  h.b1 = net.parameter("0.bias");
+  h.w2 = net.parameter("2.weight");
+  h.b2 = net.parameter("2.bias");
+  return h;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradients_equal_the_hand_written_backward_pass) {
+  Network<Mlp, double> net(11);
+  Trainer<Network<Mlp, double>, SoftmaxCrossEntropy<>> trainer(net, 7);
+  test::randomize(trainer.inputs());
+  Eigen::VectorXi labels(7);
+  for (Index i = 0; i < 7; ++i) labels(i) = trainer.targets()(i, 0) = static_cast<int>((3 * i) % 4);
+  auto hand = copy_of<double>(net);
+  hand.backward(trainer.inputs().value(), labels);
+  const StepResult r = trainer.compute();
+  BOOST_TEST(r.loss == hand.loss, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(((net.gradient("0.weight") - hand.dw1).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("0.bias") - hand.db1).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("2.weight") - hand.dw2).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("2.bias") - hand.db2).norm() < 1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(hundred_sgd_steps_match_the_hand_written_loop_in_float) {
+  Network<Mlp, float> net(5);
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>, 16> trainer(net);
+  Sgd sgd(net, {.lr = 0.1});
+  auto hand = copy_of<float>(net);
+  const Eigen::VectorXf initial = net.values();
+  Rng data(99);
+  Eigen::VectorXi labels(16);
+  for (int step = 0; step < 100; ++step) {
+    for (Index i = 0; i < 16; ++i) {
+      for (Index j = 0; j < 6; ++j) trainer.inputs()(i, j) = static_cast<float>(data.uniform(-1, 1));
+      labels(i) = trainer.targets()(i, 0) = static_cast<int>(data.below(4));
+    }
+    BOOST_TEST_REQUIRE(trainer.step(sgd).ok());
+    hand.backward(trainer.inputs().value(), labels);
+    hand.sgd(0.1f);
+  }
+  const double worst = std::max({(net.parameter("0.weight") - hand.w1).cwiseAbs().maxCoeff(),
+                                 (net.parameter("0.bias") - hand.b1).cwiseAbs().maxCoeff(),
+                                 (net.parameter("2.weight") - hand.w2).cwiseAbs().maxCoeff(),
+                                 (net.parameter("2.bias") - hand.b2).cwiseAbs().maxCoeff()});
+  BOOST_TEST(worst <= 1e-5);
+  BOOST_TEST((net.values() - initial).norm() > 0.5);  // the weights travelled far: the match means something
+}
+
+BOOST_AUTO_TEST_CASE(non_finite_step_leaves_the_weights_untouched) {
+  Network<Mlp, float> net(1);
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>> trainer(net, 4);
+  Sgd sgd(net);
+  trainer.inputs().value().setOnes();
+  trainer.inputs()(2, 3) = std::numeric_limits<float>::quiet_NaN();
+  const Eigen::VectorXf before = net.values();
+  const StepResult r = trainer.step(sgd);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST((r.status == StepResult::Status::non_finite_loss));
+  BOOST_TEST((net.values().array() == before.array()).all());  // bit for bit
+  trainer.inputs()(2, 3) = 0;
+  BOOST_TEST(trainer.step(sgd).ok());
+  BOOST_TEST(!(net.values() == before));
+}
+
+BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {
+  Network<Mlp, double> net(8);
+  Trainer<Network<Mlp, double>, SoftmaxCrossEntropy<>> trainer(net, 3);
+  test::randomize(trainer.inputs());
+  const Eigen::MatrixXd expect = eval(net.forward(input(trainer.inputs())));
+  BOOST_TEST(((trainer.infer() - expect).norm() == 0.0));
+}

@@ -1,0 +1,88 @@
+// optim/: SGD (momentum, weight decay) and Adam against their formulas written out per
+// coefficient; clipping by global norm and by value; gradient norms and their flags.
+#define BOOST_TEST_MODULE optim_optimizers
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/optim/adam.hpp"
+#include "tapeless/optim/clip.hpp"
+#include "tapeless/optim/sgd.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+using namespace tapeless;
+using Net = Network<Sequential<Linear<3, 2>>, double>;
+namespace tt = boost::test_tools;
+
+BOOST_AUTO_TEST_CASE(sgd_with_momentum_and_weight_decay) {
+  Net net(1);
+  Sgd sgd(net, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+  Eigen::VectorXd w = net.values(), v = Eigen::VectorXd::Zero(w.size());
+  for (int t = 0; t < 3; ++t) {
+    net.gradients().setLinSpaced(-1.0 + t, 1.0 + t);
+    for (Index i = 0; i < w.size(); ++i) {
+      v(i) = 0.9 * v(i) + net.gradients()(i) + 0.01 * w(i);
+      w(i) -= 0.1 * v(i);
+    }
+    sgd.update(net);
+  }
+  BOOST_TEST(((net.values() - w).norm() < 1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(plain_sgd_is_w_minus_lr_g) {
+  Net net(1);
+  Sgd sgd(net, {.lr = 0.5});
+  const Eigen::VectorXd w = net.values();
+  net.gradients().setOnes();
+  sgd.update(net);
+  BOOST_TEST(((net.values() - (w.array() - 0.5).matrix()).norm() < 1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(adam_with_bias_correction_and_weight_decay) {
+  Net net(2);
+  Adam adam(net, {.lr = 0.01, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.1});
+  Eigen::VectorXd w = net.values(), m = Eigen::VectorXd::Zero(w.size()), v = m;
+  for (int t = 1; t <= 4; ++t) {
+    net.gradients().setLinSpaced(-2.0 * t, 1.0);
+    for (Index i = 0; i < w.size(); ++i) {
+      const double g = net.gradients()(i) + 0.1 * w(i);
+      m(i) = 0.8 * m(i) + 0.2 * g;
+      v(i) = 0.99 * v(i) + 0.01 * g * g;
+      w(i) -= 0.01 * (m(i) / (1 - std::pow(0.8, t))) / (std::sqrt(v(i) / (1 - std::pow(0.99, t))) + 1e-6);
+    }
+    adam.update(net);
+  }
+  BOOST_TEST(adam.step_count() == 4);
+  BOOST_TEST(((net.values() - w).norm() < 1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(clipping) {
+  Eigen::VectorXd g(4);
+  g << 3, 4, 0, 0;  // norm 5
+  BOOST_TEST(clip_by_global_norm(g, 1.0) == 5.0);
+  BOOST_TEST(g.norm() == 1.0, tt::tolerance(1e-15));
+  BOOST_TEST(g(0) == 0.6, tt::tolerance(1e-15));
+  Eigen::VectorXd small = g;
+  BOOST_TEST(clip_by_global_norm(small, 10.0) == 1.0, tt::tolerance(1e-15));
+  BOOST_TEST((small == g));  // under the bound: untouched
+  Eigen::VectorXd h(3);
+  h << -5, 0.5, 7;
+  clip_by_value(h, 1.0);
+  BOOST_TEST((h == Eigen::Vector3d(-1, 0.5, 1)));
+}
+
+BOOST_AUTO_TEST_CASE(gradient_norms_flag_vanishing_and_exploding) {
+  Net net(3);
+  net.gradient("0.weight").setConstant(1000.0);
+  net.gradient("0.bias").setConstant(1e-9);
+  const auto norms = gradient_norms(net);
+  BOOST_TEST_REQUIRE(norms.size() == 2u);
+  BOOST_TEST(norms[0].name == "0.weight");
+  BOOST_TEST(norms[0].norm == std::sqrt(6.0) * 1000, tt::tolerance(1e-12));
+  BOOST_TEST(norms[0].exploding);
+  BOOST_TEST(!norms[0].vanishing);
+  BOOST_TEST(norms[1].vanishing);
+  BOOST_TEST(!norms[1].exploding);
+}
