@@ -86,3 +86,38 @@ BOOST_AUTO_TEST_CASE(gradient_norms_flag_vanishing_and_exploding) {
   BOOST_TEST(norms[1].vanishing);
   BOOST_TEST(!norms[1].exploding);
 }
+
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/lr_finder.hpp"
+
+BOOST_AUTO_TEST_CASE(learning_rate_finder_sweeps_and_restores) {
+  // y = x1 + x2 (reference notes 002) with a linear model: small rates barely move the loss,
+  // huge ones blow it up.
+  Network<Sequential<Linear<2, 1>>, double> model(4);
+  Trainer<decltype(model), MSE, 32> trainer(model);
+  Rng rng(1);
+  auto fill = [&](auto& t, int) {
+    for (Index i = 0; i < 32; ++i) {
+      t.inputs()(i, 0) = rng.uniform(-1, 1);
+      t.inputs()(i, 1) = rng.uniform(-1, 1);
+      t.targets()(i, 0) = t.inputs()(i, 0) + t.inputs()(i, 1);
+    }
+  };
+  const Eigen::VectorXd before = model.values();
+  const auto sweep = find_learning_rate(
+      trainer, model, [&](double lr) { return Sgd(model, {.lr = lr}); }, fill, 1e-4, 1e2, 13);
+  BOOST_TEST_REQUIRE(sweep.size() == 13u);
+  BOOST_TEST(sweep.front().lr == 1e-4, tt::tolerance(1e-12));
+  BOOST_TEST(sweep[4].lr == 1e-2, tt::tolerance(1e-12));
+  BOOST_TEST(sweep.back().lr == 1e2, tt::tolerance(1e-12));
+  BOOST_TEST((model.values() == before));  // restored exactly
+  double best = sweep.front().loss;
+  for (const auto& p : sweep)
+    if (std::isfinite(p.loss)) best = std::min(best, p.loss);
+  BOOST_TEST(best < 0.5 * sweep.front().loss);                                   // a good rate learns
+  BOOST_TEST((!std::isfinite(sweep.back().loss) || sweep.back().loss > 10 * best));  // lr 100 diverges
+  BOOST_CHECK_THROW(find_learning_rate(
+                        trainer, model, [&](double lr) { return Sgd(model, {.lr = lr}); }, fill, 1.0, 0.1, 5),
+                    std::invalid_argument);
+}

@@ -79,6 +79,8 @@ template <class E, class... Wrt>
 struct reaches : std::false_type {};
 template <class T, class... Wrt>
 struct reaches<Var<T>, Wrt...> : std::bool_constant<contains_v<T, Wrt...>> {};
+template <class E, class... Wrt>
+struct reaches<Shared<E>, Wrt...> : reaches<E, Wrt...> {};
 template <class Op, class... A, class... Wrt>
 struct reaches<Node<Op, A...>, Wrt...> {
   static constexpr bool value = [] {
@@ -100,6 +102,12 @@ inline constexpr bool mentions_v<Node<Op, A...>, T> = (mentions_v<A, T> || ...);
 template <class T>
 inline constexpr char type_token = 0;
 
+/// For a `Shared<E>` leaf, the token of E; nullptr for every other type.
+template <class T>
+inline constexpr const void* shared_token = nullptr;
+template <class E>
+inline constexpr const void* shared_token<Shared<E>> = &type_token<E>;
+
 template <class L>
 struct plan;
 template <class... T>
@@ -117,11 +125,25 @@ struct plan<type_list<T...>> {
         }
     return f;
   }();
+  /// For a Shared<E> leaf: the position of the nearest earlier node of type E (size if none).
+  static constexpr std::array<std::size_t, size> target = [] {
+    constexpr std::array<const void*, size> wants{shared_token<T>...};
+    std::array<std::size_t, size> t{};
+    for (std::size_t i = 0; i < size; ++i) {
+      t[i] = size;
+      if (wants[i])
+        for (std::size_t p = 0; p < i; ++p)
+          if (ids[p] == wants[i]) t[i] = p;
+    }
+    return t;
+  }();
   static constexpr std::array<bool, size> shared = [] {
     std::array<bool, size> s{};
-    for (std::size_t i = 0; i < size; ++i)
+    for (std::size_t i = 0; i < size; ++i) {
       for (std::size_t j = 0; j < size; ++j)
         if (j != i && !leaf[i] && ids[j] == ids[i]) s[i] = true;
+      if (target[i] < size) s[target[i]] = true;  // read by a Shared leaf: its adjoint is summed
+    }
     return s;
   }();
   static constexpr bool candidate(std::size_t i) { return !leaf[i] && first[i] != i; }

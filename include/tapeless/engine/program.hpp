@@ -187,8 +187,14 @@ class Program {
 
   template <std::size_t P, class E>
   const auto& arg_value(const E& e) {
-    if constexpr (is_leaf_v<E>) return expr_traits<E>::value(e);
-    else return resolved<P>().value;
+    if constexpr (is_shared_v<E>) {
+      static_assert(plan::target[P] < size, "tapeless::shared(x) must stand to the right of x in the same expression");
+      return resolved<plan::target[P]>().value;
+    } else if constexpr (is_leaf_v<E>) {
+      return expr_traits<E>::value(e);
+    } else {
+      return resolved<P>().value;
+    }
   }
 
   template <std::size_t Pos, class E>
@@ -235,7 +241,10 @@ class Program {
   // (and zero-fills all of it when `initial`).
   template <std::size_t Pos, class E>
   Dims prepare(const E& e, bool initial) {
-    if constexpr (is_leaf_v<E>) {
+    if constexpr (is_shared_v<E>) {
+      const auto& v = arg_value<Pos>(e);  // the node it stands for: prepared already (post-order)
+      return {v.rows(), v.cols()};
+    } else if constexpr (is_leaf_v<E>) {
       return expr_traits<E>::runtime_dims(e);
     } else {
       return [&]<class Op, class... A>(const Node<Op, A...>& n) {
@@ -325,7 +334,9 @@ class Program {
   // Adds `x` to the adjoint of position P (node `e`).
   template <std::size_t P, class E, class X>
   void accumulate(const E& e, const X& x) {
-    if constexpr (is_leaf_v<E>) {
+    if constexpr (is_shared_v<E>) {
+      add_to(resolved<plan::target[P]>().adj, x, false);  // summed: plan::shared marks the target
+    } else if constexpr (is_leaf_v<E>) {
       static_assert(expr_traits<E>::kind == LeafKind::variable);
       for_each_wrt_of(e, [&](auto j) { add_to(std::get<j>(grads_), x, uses_[j] == 1); });
     } else {

@@ -5,8 +5,8 @@
 /// Adjacent widths are checked at compile time: a mismatch is one diagnostic,
 /// `layer_width_mismatch<index, layer, outputs, index, layer, expects>`, naming both layers and
 /// both widths; the network's expression is then `InvalidExpr`, so no cascade follows.
-/// In `Residual`, x appears twice in the expression; the engine computes it once and sums the
-/// two adjoint paths (docs/design.md, identity and fan-out).
+/// In `Residual`, the block reads x through a `Shared` leaf: x is in the expression once, its
+/// adjoint sums the skip path and the block's path (docs/design.md, identity and fan-out).
 #pragma once
 
 #include "tapeless/core/error.hpp"
@@ -154,8 +154,17 @@ struct Residual {
 
   template <class X, class P>
   static auto apply(X&& x, const P& p) {
-    auto skip = x;  // x appears twice: the engine recognises the copies as one node
-    return std::move(skip) + Block::apply(std::forward<X>(x), p);
+    using E = as_expr_t<X&&>;
+    if constexpr (is_invalid_v<E>) {
+      return InvalidExpr{};
+    } else if constexpr (is_leaf_v<E>) {
+      auto skip = as_expr(x);  // a leaf is a pointer: using it twice costs nothing
+      return std::move(skip) + Block::apply(std::forward<X>(x), p);
+    } else {
+      // x once, then the block reads it through a Shared leaf: the tree grows by the block only
+      auto block = Block::apply(Shared<E>{}, p);
+      return std::forward<X>(x) + std::move(block);
+    }
   }
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
