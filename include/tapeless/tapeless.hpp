@@ -1,5 +1,6 @@
 /// @file
-/// @brief The umbrella header: all of tapeless.
+/// @brief The umbrella header: all of tapeless but io/ (which needs zlib: include
+/// tapeless/io/idx.hpp yourself and link ZLIB::ZLIB).
 #pragma once
 
 #include "tapeless/check/gradient_check.hpp"
@@ -12,8 +13,15 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/engine/plan.hpp"
 #include "tapeless/engine/program.hpp"
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/layer.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/network/trainer.hpp"
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/affine.hpp"
 #include "tapeless/ops/bias_add.hpp"
@@ -35,3 +43,7 @@
 #include "tapeless/ops/sum.hpp"
 #include "tapeless/ops/tanh.hpp"
 #include "tapeless/ops/transpose.hpp"
+#include "tapeless/optim/adam.hpp"
+#include "tapeless/optim/clip.hpp"
+#include "tapeless/optim/lr_finder.hpp"
+#include "tapeless/optim/sgd.hpp"

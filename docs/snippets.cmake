@@ -1,29 +1,31 @@
-# Extracts the ```cpp blocks of README.md into one translation unit: #include and using lines at
-# file scope, every other line inside main(). Run at configure time; the result is built in CI.
-file(READ ${README} text)
+# Extracts the ```cpp blocks of a Markdown file (MARKDOWN) into one program (OUTPUT): #include
+# and `using namespace` lines, and blocks that start with struct, template or namespace, go to
+# file scope; every other line goes, in order, into the body of main(). The program is built and run in
+# CI: the docs' code is code.
+file(READ ${MARKDOWN} text)
 string(REPLACE ";" "<semicolon>" text "${text}")  # CMake lists split at ';'
-string(REPLACE "[" "<open>" text "${text}")       # and unbalanced brackets
+string(REPLACE "[" "<open>" text "${text}")       # and at unbalanced brackets
 string(REPLACE "]" "<close>" text "${text}")
 string(REGEX MATCHALL "```cpp\n[^`]*```" blocks "${text}")
-set(head "// Generated from README.md by docs/readme_snippets.cmake: the README's code must compile.\n")
+set(head "// Generated from ${MARKDOWN} by docs/snippets.cmake.\n")
 set(body "")
-set(n 0)
 foreach(block IN LISTS blocks)
   string(REGEX REPLACE "^```cpp\n" "" block "${block}")
   string(REGEX REPLACE "```$" "" block "${block}")
+  set(file_scope OFF)
+  if(block MATCHES "^(struct|template|namespace)")
+    set(file_scope ON)
+  endif()
   string(REPLACE "\n" ";" lines "${block}")
-  string(APPEND body "  {  // README block ${n}\n")
   foreach(line IN LISTS lines)
     string(REPLACE "<semicolon>" ";" line "${line}")
     string(REPLACE "<open>" "[" line "${line}")
     string(REPLACE "<close>" "]" line "${line}")
-    if(line MATCHES "^#include|^using namespace")
+    if(file_scope OR line MATCHES "^#include|^using namespace")
       string(APPEND head "${line}\n")
     elseif(NOT line STREQUAL "")
-      string(APPEND body "    ${line}\n")
+      string(APPEND body "  ${line}\n")
     endif()
   endforeach()
-  string(APPEND body "  }\n")
-  math(EXPR n "${n} + 1")
 endforeach()
 file(WRITE ${OUTPUT} "${head}\nint main() {\n${body}}\n")
