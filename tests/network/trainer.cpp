@@ -168,3 +168,60 @@ BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {
   const Eigen::MatrixXd expect = eval(net.forward(input(trainer.inputs())));
   BOOST_TEST(((trainer.infer() - expect).norm() == 0.0));
 }
+
+BOOST_AUTO_TEST_CASE(three_layer_sigmoid_mlp_matches_the_notes_backward_pass) {
+  // Reference notes (000, BackwardPassDemo): sigmoid hidden layers, softmax + CE on one-hot rows.
+  using Layers = Sequential<Linear<6, 8>, Sigmoid, Linear<8, 5>, Sigmoid, Linear<5, 3>>;
+  using Net = Network<Layers, double>;
+  Net net(21, Init::xavier);
+  Trainer<Net, SoftmaxCrossEntropy<ops::Targets::one_hot>, 4> trainer(net);
+  test::randomize(trainer.inputs());
+  for (Index i = 0; i < 4; ++i) trainer.targets()(i, i % 3) = 1;
+  const StepResult r = trainer.compute();
+
+  using M = Eigen::MatrixXd;
+  const M x = trainer.inputs().value(), y = trainer.targets().value();
+  const M w1 = net.parameter("0.weight"), b1 = net.parameter("0.bias"), w2 = net.parameter("2.weight"),
+          b2 = net.parameter("2.bias"), w3 = net.parameter("4.weight"), b3 = net.parameter("4.bias");
+  auto sigmoid = [](const M& z) { return M((1.0 + (-z.array()).exp()).inverse()); };
+  const M a1 = sigmoid((x * w1).rowwise() + b1.row(0));
+  const M a2 = sigmoid((a1 * w2).rowwise() + b2.row(0));
+  const M z3 = (a2 * w3).rowwise() + b3.row(0);
+  M y_hat = z3;
+  for (Index i = 0; i < 4; ++i) y_hat.row(i) = (z3.row(i).array() - z3.row(i).maxCoeff()).exp() / (z3.row(i).array() - z3.row(i).maxCoeff()).exp().sum();
+  const double loss = -(y.array() * y_hat.array().log()).rowwise().sum().mean();
+  const M dz3 = (y_hat - y) / 4.0;
+  const M dw3 = a2.transpose() * dz3, db3 = dz3.colwise().sum();
+  const M dz2 = ((dz3 * w3.transpose()).array() * a2.array() * (1 - a2.array())).matrix();
+  const M dw2 = a1.transpose() * dz2, db2 = dz2.colwise().sum();
+  const M dz1 = ((dz2 * w2.transpose()).array() * a1.array() * (1 - a1.array())).matrix();
+  const M dw1 = x.transpose() * dz1, db1 = dz1.colwise().sum();
+
+  BOOST_TEST(r.loss == loss, boost::test_tools::tolerance(1e-12));
+  const std::pair<const char*, const M*> expected[] = {{"0.weight", &dw1}, {"0.bias", &db1}, {"2.weight", &dw2},
+                                                       {"2.bias", &db2},   {"4.weight", &dw3}, {"4.bias", &db3}};
+  for (const auto& [name, grad] : expected)
+    BOOST_TEST(((net.gradient(name) - *grad).norm() <= 1e-12 * (1 + grad->norm())), name);
+}
+
+BOOST_AUTO_TEST_CASE(tanh_net_with_mse_matches_hand_written_backprop) {
+  using Net = Network<Sequential<Linear<3, 6>, Tanh, Linear<6, 2>>, double>;
+  Net net(8, Init::xavier);
+  Trainer<Net, MSE> trainer(net, 5);
+  test::randomize(trainer.inputs());
+  test::randomize(trainer.targets());
+  const StepResult r = trainer.compute();
+  using M = Eigen::MatrixXd;
+  const M x = trainer.inputs().value(), t = trainer.targets().value();
+  const M w1 = net.parameter("0.weight"), b1 = net.parameter("0.bias"), w2 = net.parameter("2.weight"),
+          b2 = net.parameter("2.bias");
+  const M a1 = ((x * w1).rowwise() + b1.row(0)).array().tanh().matrix();
+  const M p = (a1 * w2).rowwise() + b2.row(0);
+  const M dp = 2.0 * (p - t) / static_cast<double>(p.size());
+  const M dz1 = ((dp * w2.transpose()).array() * (1 - a1.array().square())).matrix();
+  BOOST_TEST(r.loss == (p - t).squaredNorm() / static_cast<double>(p.size()), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(((net.gradient("2.weight") - a1.transpose() * dp).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("2.bias") - M(dp.colwise().sum())).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("0.weight") - x.transpose() * dz1).norm() < 1e-12));
+  BOOST_TEST(((net.gradient("0.bias") - M(dz1.colwise().sum())).norm() < 1e-12));
+}
