@@ -79,3 +79,13 @@ BOOST_AUTO_TEST_CASE(runtime_batch_model) {
   Sgd sgd(net, {.lr = 0.01, .momentum = 0.9});
   expect_no_allocation(trainer, sgd);
 }
+
+BOOST_AUTO_TEST_CASE(fashion_mnist_sized_model) {
+  // 784-256-10 at batch 64: Eigen's GEMM would allocate its packing buffers on every product;
+  // the program keeps them (detail/gemm.hpp), reserved at construction.
+  using Net = Network<Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>>;
+  Net net(3);
+  Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 64);
+  Adam adam(net);
+  expect_no_allocation(trainer, adam);
+}

@@ -20,6 +20,8 @@
 ///   are data (labels, targets); asking for a gradient through them does not compile.
 /// - `static constexpr std::size_t workspace_like = k` (optional): the program keeps a scratch
 ///   matrix shaped like operand k, passed to forward and backward right after `y`.
+/// - `template <class S> using scratch = T` with `static void reserve(T&, Dims...)` (optional):
+///   scratch of the op's own type instead, passed the same way (see ops/matmul.hpp).
 /// Forward evaluation and adjoint generation are separate customization points: the engine calls
 /// `forward` in post-order and `backward` in reverse post-order, never anything else.
 #pragma once
@@ -69,6 +71,16 @@ struct op_traits {
 /// An op that asks the program for a scratch matrix (`workspace_like`).
 template <class Op>
 concept WithWorkspace = requires { Op::workspace_like; };
+
+/// An op that keeps scratch state of its own type in the program (`template <class S> using
+/// scratch = ...`), sized by `static void reserve(scratch&, Dims... operands)` whenever the
+/// program sizes its storage (construction, batch change): GEMM packing buffers, for example.
+template <class Op>
+concept WithScratch = requires { typename Op::template scratch<double>; };
+
+/// An op whose forward and backward receive a work argument after `y`.
+template <class Op>
+concept WithWork = WithWorkspace<Op> || WithScratch<Op>;
 
 template <class Op, class... Args>
 struct expr_traits<Node<Op, Args...>> {

@@ -159,7 +159,9 @@ using maybe_t = std::conditional_t<Need, T, none>;
 
 template <class Op, class... A>
 constexpr auto workspace_type() {
-  if constexpr (WithWorkspace<Op>)
+  if constexpr (WithScratch<Op>)
+    return static_cast<typename Op::template scratch<scalar_t<Node<Op, A...>>>*>(nullptr);
+  else if constexpr (WithWorkspace<Op>)
     return static_cast<value_storage_t<std::tuple_element_t<Op::workspace_like, std::tuple<A...>>>*>(nullptr);
   else
     return static_cast<none*>(nullptr);

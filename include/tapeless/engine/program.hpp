@@ -261,7 +261,8 @@ class Program {
           auto& s = slot<Pos>();
           size_to(s.value, d, initial);
           size_to(s.adj, d, initial);
-          size_to(s.work, in[detail::workspace_operand<Op>], initial);
+          if constexpr (WithScratch<Op>) Op::reserve(s.work, in[K]...);
+          else size_to(s.work, in[detail::workspace_operand<Op>], initial);
           return d;
         }(std::index_sequence_for<A...>{});
       }(e);
@@ -293,7 +294,7 @@ class Program {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (forward_at<cp[K]>(boost::hana::at_c<K>(e.args_)), ...);
         auto& s = slot<Pos>();
-        if constexpr (WithWorkspace<std::remove_cvref_t<decltype(e.op_)>>)
+        if constexpr (WithWork<std::remove_cvref_t<decltype(e.op_)>>)
           e.op_.forward(s.value, s.work, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         else
           e.op_.forward(s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
@@ -311,7 +312,7 @@ class Program {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         auto& s = slot<Pos>();
         adjoints<Pos, E> d{this, &e};
-        if constexpr (WithWorkspace<std::remove_cvref_t<decltype(e.op_)>>)
+        if constexpr (WithWork<std::remove_cvref_t<decltype(e.op_)>>)
           e.op_.backward(d, s.adj, s.value, s.work, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         else
           e.op_.backward(d, s.adj, s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
@@ -341,6 +342,18 @@ class Program {
       for_each_wrt_of(e, [&](auto j) { add_to(std::get<j>(grads_), x, uses_[j] == 1); });
     } else {
       add_to(resolved<P>().adj, x, !plan::shared[P]);
+    }
+  }
+
+  // Adds the product a b to the adjoint of position P (node `e`), through `gemm`.
+  template <std::size_t P, class E, class A, class B, class G>
+  void accumulate_product(const E& e, const A& a, const B& b, G& gemm) {
+    if constexpr (is_shared_v<E>) {
+      gemm.run(resolved<plan::target[P]>().adj, a, b, true);
+    } else if constexpr (is_leaf_v<E>) {
+      for_each_wrt_of(e, [&](auto j) { gemm.run(std::get<j>(grads_), a, b, uses_[j] != 1); });
+    } else {
+      gemm.run(resolved<P>().adj, a, b, plan::shared[P]);
     }
   }
 
@@ -379,6 +392,11 @@ class Program {
     template <class X>
     void operator+=(const X& x) const {
       if constexpr (Active) program->template accumulate<P>(*node, x);
+    }
+    /// Adds the matrix product a b, computed by `gemm` (a detail::Gemm the op keeps as scratch).
+    template <class A, class B, class G>
+    void add_product(const A& a, const B& b, G& gemm) const {
+      if constexpr (Active) program->template accumulate_product<P>(*node, a, b, gemm);
     }
   };
 

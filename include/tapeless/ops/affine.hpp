@@ -3,10 +3,12 @@
 ///
 /// x is m x k (a batch of rows), w is k x n, b is 1 x n, added to every row.
 /// Forward: y = x w + b.   Adjoint: dx += g w^T,  dw += x^T g,  db += sum over rows of g.
-/// It computes exactly what matmul(x, w) followed by bias_add(., b) does, in one pass.
+/// It computes exactly what matmul(x, w) followed by bias_add(., b) does, in one pass. Its three
+/// products keep their GEMM packing buffers as scratch: a step allocates nothing.
 #pragma once
 
 #include "tapeless/core/node.hpp"
+#include "tapeless/detail/gemm.hpp"
 
 #include <string_view>
 #include <utility>
@@ -18,15 +20,27 @@ struct Affine {
   static constexpr bool valid(Dims x, Dims w, Dims b) {
     return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
   }
-  template <class Y, class X, class W, class B>
-  void forward(Y& y, const X& x, const W& w, const B& b) const {
-    y.noalias() = x * w;
+  /// GEMM buffers of y = x w, dx = g w^T and dw = x^T g.
+  template <class S>
+  struct scratch {
+    detail::Gemm<S> y, dx, dw;
+  };
+  template <class S>
+  static void reserve(scratch<S>& s, Dims x, Dims w, Dims) {
+    s.y.reserve(x.rows, w.cols, x.cols);
+    s.dx.reserve(x.rows, w.rows, w.cols);
+    s.dw.reserve(w.rows, w.cols, x.rows);
+  }
+
+  template <class Y, class Scratch, class X, class W, class B>
+  void forward(Y& y, Scratch& s, const X& x, const W& w, const B& b) const {
+    s.y.run(y, x, w, false);
     y.rowwise() += b.row(0);
   }
-  template <class D, class G, class Y, class X, class W, class B>
-  void backward(D& d, const G& g, const Y&, const X& x, const W& w, const B&) const {
-    d[arg<0>] += g * w.transpose();
-    d[arg<1>] += x.transpose() * g;
+  template <class D, class G, class Y, class Scratch, class X, class W, class B>
+  void backward(D& d, const G& g, const Y&, Scratch& s, const X& x, const W& w, const B&) const {
+    d[arg<0>].add_product(g, w.transpose(), s.dx);
+    d[arg<1>].add_product(x.transpose(), g, s.dw);
     d[arg<2>] += g.colwise().sum();
   }
 };
