@@ -3,7 +3,10 @@
 //
 //   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
+//                 [--save model.safetensors]        save the trained model (PyTorch layout)
+//   fashion_mnist --load model.safetensors          evaluate a saved model on the test set
 #include "tapeless/io/idx.hpp"
+#include "tapeless/io/safetensors.hpp"
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
@@ -36,11 +39,14 @@ struct Options {
   long limit = 0;  // 0: every training image
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string csv = "fashion_mnist.csv";
+  std::string save;  // where to save the trained model ("" : do not)
+  std::string load;  // a model to evaluate instead of training one
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "fashion_mnist: " << problem
-            << "\nusage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]\n";
+            << "\nusage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]"
+               " [--save FILE]\n       fashion_mnist --load FILE [--data DIR]\n";
   std::exit(2);
 }
 
@@ -59,6 +65,8 @@ Options parse(int argc, char** argv) {
       else if (flag == "--limit") o.limit = std::stol(value);
       else if (flag == "--data") o.data = value;
       else if (flag == "--csv") o.csv = value;
+      else if (flag == "--save") o.save = value;
+      else if (flag == "--load") o.load = value;
       else usage("unknown option " + flag);
     } catch (const std::logic_error&) {
       usage("bad value '" + value + "' for " + flag);
@@ -138,6 +146,18 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << '\n';
     return 1;
   }
+  if (!o.load.empty()) {  // evaluate a saved model
+    Net net(o.seed);
+    try {
+      load_safetensors(net, o.load);
+    } catch (const safetensors_error& e) {
+      std::cerr << e.what() << '\n';
+      return 1;
+    }
+    Train evaluator(net, 1000);
+    std::printf("loaded %s\ntest accuracy: %.2f%%\n", o.load.c_str(), 100 * accuracy(evaluator, test, 1000));
+    return 0;
+  }
   const Index n = o.limit > 0 ? std::min<Index>(o.limit, train.images.rows()) : train.images.rows();
   std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
             << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
@@ -193,5 +213,14 @@ int main(int argc, char** argv) {
         << ',' << test_accuracy << ',' << secs << '\n';
   }
   std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
+  if (!o.save.empty()) {
+    try {
+      save_safetensors(net, o.save, {}, {{"model", "784-256-10 ReLU MLP"}, {"trained_by", "tapeless"}});
+    } catch (const safetensors_error& e) {
+      std::cerr << e.what() << '\n';
+      return 1;
+    }
+    std::printf("saved %s\n", o.save.c_str());
+  }
   return 0;
 }

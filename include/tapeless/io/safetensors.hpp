@@ -1,0 +1,284 @@
+/// @file
+/// @brief safetensors files: strict reading, atomic writing, and networks in PyTorch's layout.
+///
+/// The format (huggingface/safetensors): 8 bytes little-endian header length N, N bytes of JSON
+/// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
+/// then the data, row-major little-endian, fully covered by the tensors without overlap.
+///
+/// A network's parameter `k.weight` (In x Out here, x W) is stored as PyTorch's `nn.Linear`
+/// keeps it, [Out, In], and `k.bias` (1 x Out) as [Out]; the names are those of the equivalent
+/// `torch.nn.Sequential`'s state_dict, and a map can rename them. Loading checks every tensor
+/// (presence, extra tensors, dtype, shape, offsets, finiteness) into a staging copy and only then
+/// writes the network: a failed load leaves the network untouched. Saving writes a temporary
+/// file in the same directory, flushes it to disk and renames it over the target: a failed or
+/// interrupted save leaves the previous file as it was.
+///
+/// Needs nlohmann-json (Debian nlohmann-json3-dev), header-only.
+#pragma once
+
+#include "tapeless/network/network.hpp"
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tapeless {
+
+class safetensors_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One tensor of a safetensors file.
+struct SafetensorsTensor {
+  std::string name;
+  std::string dtype;  ///< "F16", "BF16", "F32" or "F64"
+  std::vector<std::uint64_t> shape;
+  std::uint64_t begin = 0;  ///< byte offsets into the data
+  std::uint64_t end = 0;
+  std::uint64_t count() const {
+    std::uint64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+/// A parsed and validated safetensors file.
+struct Safetensors {
+  std::vector<SafetensorsTensor> tensors;  ///< in data order
+  std::map<std::string, std::string> metadata;
+  std::vector<unsigned char> data;
+
+  const SafetensorsTensor* find(std::string_view name) const {
+    for (const auto& t : tensors)
+      if (t.name == name) return &t;
+    return nullptr;
+  }
+
+  /// A tensor's values in file (row-major) order, converted to double.
+  std::vector<double> values(const SafetensorsTensor& t) const {
+    std::vector<double> out(static_cast<std::size_t>(t.count()));
+    const unsigned char* p = data.data() + t.begin;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (t.dtype == "F64") out[i] = load<double>(p + 8 * i);
+      else if (t.dtype == "F32") out[i] = load<float>(p + 4 * i);
+      else if (t.dtype == "F16") out[i] = static_cast<double>(Eigen::half(Eigen::half_impl::raw_uint16_to_half(load<std::uint16_t>(p + 2 * i))));
+      else out[i] = static_cast<double>(Eigen::bfloat16(Eigen::bfloat16_impl::raw_uint16_to_bfloat16(load<std::uint16_t>(p + 2 * i))));
+    }
+    return out;
+  }
+
+ private:
+  template <class T>
+  static T load(const unsigned char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));  // little-endian, as the host (x86-64, aarch64)
+    return v;
+  }
+};
+
+namespace detail {
+inline std::size_t dtype_size(const std::string& d) {
+  if (d == "F64") return 8;
+  if (d == "F32") return 4;
+  if (d == "F16" || d == "BF16") return 2;
+  return 0;
+}
+inline std::string shape_string(const std::vector<std::uint64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+}  // namespace detail
+
+/// Reads and validates a whole safetensors file; throws safetensors_error naming the file and
+/// the problem.
+inline Safetensors read_safetensors(const std::string& path) {
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw fail("cannot open the file");
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 8)
+    throw fail("truncated: the 8-byte header length is missing (the file has " + std::to_string(bytes.size()) + " bytes)");
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<std::size_t>(i)];
+  if (n > bytes.size() - 8)
+    throw fail("header length " + std::to_string(n) + " is larger than the rest of the file (" +
+               std::to_string(bytes.size() - 8) + " bytes)");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+  } catch (const nlohmann::json::exception& e) {
+    throw fail(std::string("the header is not valid JSON (") + e.what() + ")");
+  }
+  if (!header.is_object()) throw fail("the header is not a JSON object");
+  Safetensors out;
+  const std::uint64_t data_size = bytes.size() - 8 - n;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) throw fail("__metadata__ is not an object");
+      for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string()) throw fail("__metadata__ value '" + k + "' is not a string");
+        out.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    auto bad = [&](const std::string& what) { return fail("tensor '" + name + "': " + what); };
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
+      throw bad("needs dtype, shape and data_offsets");
+    SafetensorsTensor t;
+    t.name = name;
+    if (!entry["dtype"].is_string()) throw bad("dtype is not a string");
+    t.dtype = entry["dtype"].get<std::string>();
+    if (detail::dtype_size(t.dtype) == 0) throw bad("dtype " + t.dtype + " is not supported (F16, BF16, F32, F64)");
+    if (!entry["shape"].is_array()) throw bad("shape is not an array");
+    for (const auto& d : entry["shape"]) {
+      if (!d.is_number_unsigned()) throw bad("shape holds a value that is not a non-negative integer");
+      t.shape.push_back(d.get<std::uint64_t>());
+    }
+    const auto& off = entry["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw bad("data_offsets is not a pair of non-negative integers");
+    t.begin = off[0].get<std::uint64_t>();
+    t.end = off[1].get<std::uint64_t>();
+    if (t.begin > t.end || t.end > data_size)
+      throw bad("data offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] lie outside the " +
+                std::to_string(data_size) + " bytes of data");
+    const std::uint64_t need = t.count() * detail::dtype_size(t.dtype);
+    if (t.end - t.begin != need)
+      throw bad("shape " + detail::shape_string(t.shape) + " of " + t.dtype + " needs " + std::to_string(need) +
+                " bytes, its offsets hold " + std::to_string(t.end - t.begin));
+    out.tensors.push_back(std::move(t));
+  }
+  std::sort(out.tensors.begin(), out.tensors.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < out.tensors.size(); ++i) {
+    const auto& t = out.tensors[i];
+    if (t.begin < covered)
+      throw fail("tensors '" + out.tensors[i - 1].name + "' and '" + t.name + "' overlap in the data");
+    if (t.begin > covered) throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(t.begin) + " of the data belong to no tensor");
+    covered = t.end;
+  }
+  if (covered != data_size)
+    throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) + " of the data belong to no tensor");
+  out.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), bytes.end());
+  return out;
+}
+
+/// Writes `header` (a JSON object) and `data` as a safetensors file, atomically: a temporary
+/// file in the same directory, flushed to disk, renamed over `path`. On any failure the
+/// temporary file is removed, `path` is left as it was, and safetensors_error is thrown.
+inline void write_safetensors(const std::string& path, const nlohmann::json& header,
+                              const std::vector<unsigned char>& data) {
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes, as the reference writer
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  auto fail = [&](const std::string& what) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
+  };
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw fail("cannot create the temporary file " + tmp);
+  unsigned char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
+  const bool written = std::fwrite(length, 1, 8, f) == 8 && std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
+                       std::fwrite(data.data(), 1, data.size(), f) == data.size() && std::fflush(f) == 0 &&
+                       ::fsync(::fileno(f)) == 0;
+  if (std::fclose(f) != 0 || !written) throw fail("writing " + tmp + " failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw fail("renaming " + tmp + " failed (" + ec.message() + ")");
+}
+
+/// Options of load_safetensors.
+struct LoadOptions {
+  bool allow_non_finite = false;              ///< accept NaN/Inf values instead of refusing the file
+  std::map<std::string, std::string> names;  ///< our parameter name -> the file's tensor name
+};
+
+namespace detail {
+// The file layout of a parameter: PyTorch's [Out, In] for an In x Out weight, [Out] for a bias.
+inline std::vector<std::uint64_t> torch_shape(const ParameterInfo& p) {
+  if (p.rows == 1) return {static_cast<std::uint64_t>(p.cols)};
+  return {static_cast<std::uint64_t>(p.cols), static_cast<std::uint64_t>(p.rows)};
+}
+inline std::string file_name(const ParameterInfo& p, const std::map<std::string, std::string>& names) {
+  const auto it = names.find(p.name);
+  return it == names.end() ? p.name : it->second;
+}
+}  // namespace detail
+
+/// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically.
+template <class Net>
+void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
+                      const std::map<std::string, std::string>& metadata = {}) {
+  using S = typename Net::scalar_type;
+  static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>, "save_safetensors: float or double networks");
+  nlohmann::json header = nlohmann::json::object();
+  std::vector<unsigned char> data(static_cast<std::size_t>(net.values().size()) * sizeof(S));
+  // A column-major In x Out weight read in order is its transpose, row-major [Out, In]: the
+  // buffer already holds PyTorch's layout, so the data is the buffer itself.
+  std::memcpy(data.data(), net.values().data(), data.size());
+  for (const ParameterInfo& p : net.parameters()) {
+    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
+    header[detail::file_name(p, names)] = {{"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
+                                           {"shape", detail::torch_shape(p)},
+                                           {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
+  }
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  write_safetensors(path, header, data);
+}
+
+/// Loads a network's parameters from a safetensors file in PyTorch's layout (any supported
+/// dtype, converted). Every check passes before the network changes; on failure it throws
+/// safetensors_error naming the tensor and the problem, and the network is as it was.
+template <class Net>
+void load_safetensors(Net& net, const std::string& path, const LoadOptions& options = {}) {
+  const Safetensors file = read_safetensors(path);
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
+  typename Net::vector_type staged = net.values();
+  std::vector<bool> used(file.tensors.size(), false);
+  std::string missing;
+  for (const ParameterInfo& p : net.parameters()) {
+    const std::string name = detail::file_name(p, options.names);
+    const SafetensorsTensor* t = file.find(name);
+    if (!t) {
+      missing += (missing.empty() ? "'" : ", '") + name + "'";
+      continue;
+    }
+    used[static_cast<std::size_t>(t - file.tensors.data())] = true;
+    const auto expected = detail::torch_shape(p);
+    if (t->shape != expected)
+      throw fail("tensor '" + name + "': expected shape " + detail::shape_string(expected) + ", found " +
+                 detail::shape_string(t->shape));
+    const std::vector<double> v = file.values(*t);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!options.allow_non_finite && !std::isfinite(v[i]))
+        throw fail("tensor '" + name + "' has a non-finite value (" + std::to_string(v[i]) + ") at flat index " +
+                   std::to_string(i) + "; refused (LoadOptions::allow_non_finite accepts it)");
+      staged(p.offset + static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(v[i]);
+    }
+  }
+  if (!missing.empty()) throw fail("missing tensor(s) " + missing);
+  for (std::size_t i = 0; i < used.size(); ++i)
+    if (!used[i]) throw fail("unexpected tensor '" + file.tensors[i].name + "': the network has no such parameter");
+  net.values() = staged;  // same size: no reallocation, the views stay valid
+}
+
+}  // namespace tapeless

@@ -1,0 +1,217 @@
+// io/safetensors.hpp: round trips, PyTorch parity from committed fixtures (made by
+// fixtures/make_torch_mlp.py), and every kind of bad file with its exact error; neither the
+// network in memory nor the file on disk changes on a failure.
+#define BOOST_TEST_MODULE io_safetensors
+#include "tapeless/io/safetensors.hpp"
+#include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/loss.hpp"
+#include "tapeless/network/trainer.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace tapeless;
+using Mlp = Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>;
+
+namespace {
+std::string scratch(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tapeless_st_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+std::vector<unsigned char> bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+// A raw file: 8-byte length, the header text as given, the data.
+std::string raw_file(const std::string& name, const std::string& header, const std::vector<unsigned char>& data,
+                     std::uint64_t length = ~0ull) {
+  const std::string path = scratch(name);
+  std::ofstream out(path, std::ios::binary);
+  const std::uint64_t n = length == ~0ull ? header.size() : length;
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>(n >> (8 * i)));
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  return path;
+}
+// A header for Mlp's four tensors in F32, each entry overridable.
+std::string mlp_header(const std::map<std::string, std::string>& replace = {}) {
+  std::map<std::string, std::string> e = {
+      {"0.weight", R"({"dtype":"F32","shape":[8,4],"data_offsets":[0,128]})"},
+      {"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[128,160]})"},
+      {"2.weight", R"({"dtype":"F32","shape":[3,8],"data_offsets":[160,256]})"},
+      {"2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}};
+  for (const auto& [k, v] : replace) e[k] = v;
+  std::string h = "{";
+  for (const auto& [k, v] : e)
+    if (!v.empty()) h += (h.size() > 1 ? "," : "") + ("\"" + k + "\":" + v);
+  return h + "}";
+}
+std::vector<unsigned char> floats(std::size_t n, float v = 0.5f) {
+  std::vector<unsigned char> b(n * 4);
+  for (std::size_t i = 0; i < n; ++i) std::memcpy(b.data() + 4 * i, &v, 4);
+  return b;
+}
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const safetensors_error& e) {
+    return e.what();
+  }
+  return "";
+}
+struct Reference {
+  std::map<std::string, Eigen::MatrixXd> m;
+  explicit Reference(const std::string& path) {
+    std::ifstream in(path);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
+    std::string line, name;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      std::istringstream s(line);
+      Index r = 0, c = 0;
+      s >> name >> r >> c;
+      Eigen::MatrixXd v(r, c);
+      for (Index i = 0; i < r; ++i)
+        for (Index j = 0; j < c; ++j) s >> v(i, j);
+      m[name] = v;
+    }
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(round_trip_float_and_double) {
+  Network<Mlp, float> a(1), b(2);
+  const std::string path = scratch("round_trip.safetensors");
+  save_safetensors(a, path, {}, {{"by", "tapeless"}});
+  load_safetensors(b, path);
+  BOOST_TEST((a.values() == b.values()));
+  const Safetensors f = read_safetensors(path);
+  BOOST_TEST(f.metadata.at("by") == "tapeless");
+  BOOST_TEST((f.find("0.weight")->shape == std::vector<std::uint64_t>{8, 4}));  // PyTorch's [out, in]
+  BOOST_TEST((f.find("2.bias")->shape == std::vector<std::uint64_t>{3}));
+  BOOST_TEST(f.find("0.weight")->dtype == "F32");
+  Network<Mlp, double> c(3), d(4);
+  save_safetensors(c, path, {{"0.weight", "fc1.weight"}});  // renamed on the way out...
+  BOOST_TEST(read_safetensors(path).find("fc1.weight"));
+  load_safetensors(d, path, {.names = {{"0.weight", "fc1.weight"}}});  // ...and back in
+  BOOST_TEST((c.values() == d.values()));
+}
+
+template <class S>
+void expect_torch_parity(const std::string& file, double tolerance) {
+  Network<Mlp, S> net(0);
+  load_safetensors(net, std::string(TAPELESS_FIXTURES) + "/" + file);
+  const Reference ref(std::string(TAPELESS_FIXTURES) + "/torch_mlp_reference.txt");
+  Trainer<Network<Mlp, S>, SoftmaxCrossEntropy<>> trainer(net, 5);
+  trainer.inputs() = ref.m.at("x").cast<S>();
+  for (Index i = 0; i < 5; ++i) trainer.targets()(i, 0) = static_cast<int>(ref.m.at("labels")(i, 0));
+  const Eigen::MatrixXd logits = trainer.infer().template cast<double>();
+  BOOST_TEST(((logits - ref.m.at("logits")).norm() <= tolerance * ref.m.at("logits").norm()));
+  const StepResult r = trainer.compute();
+  BOOST_TEST(std::abs(r.loss - ref.m.at("loss")(0, 0)) <= tolerance * ref.m.at("loss")(0, 0));
+  for (const char* name : {"0.weight", "0.bias", "2.weight", "2.bias"}) {
+    const Eigen::MatrixXd ours = net.gradient(name).template cast<double>();
+    const Eigen::MatrixXd& theirs = ref.m.at(std::string("grad.") + name);  // PyTorch layout
+    const Eigen::MatrixXd mine = ours.rows() == 1 ? ours : Eigen::MatrixXd(ours.transpose());
+    BOOST_TEST(((mine - theirs).norm() <= tolerance * theirs.norm()), name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pytorch_parity_f64) { expect_torch_parity<double>("torch_mlp_f64.safetensors", 1e-10); }
+BOOST_AUTO_TEST_CASE(pytorch_parity_f32) { expect_torch_parity<float>("torch_mlp_f32.safetensors", 1e-5); }
+
+BOOST_AUTO_TEST_CASE(half_precision_is_converted_on_load) {
+  std::vector<unsigned char> data;
+  for (int i = 0; i < 32 + 8 + 24 + 3; ++i) {
+    const Eigen::half h(0.25f * static_cast<float>(i % 4));
+    const Eigen::bfloat16 b(-0.5f);
+    const std::uint16_t raw = i < 40 ? Eigen::numext::bit_cast<std::uint16_t>(h) : Eigen::numext::bit_cast<std::uint16_t>(b);
+    data.push_back(static_cast<unsigned char>(raw & 0xff));
+    data.push_back(static_cast<unsigned char>(raw >> 8));
+  }
+  const std::string path = raw_file(
+      "half.safetensors",
+      mlp_header({{"0.weight", R"({"dtype":"F16","shape":[8,4],"data_offsets":[0,64]})"},
+                  {"0.bias", R"({"dtype":"F16","shape":[8],"data_offsets":[64,80]})"},
+                  {"2.weight", R"({"dtype":"BF16","shape":[3,8],"data_offsets":[80,128]})"},
+                  {"2.bias", R"({"dtype":"BF16","shape":[3],"data_offsets":[128,134]})"}}),
+      data);
+  Network<Mlp, float> net(1);
+  load_safetensors(net, path);
+  BOOST_TEST(net.values()(3) == 0.75f);
+  BOOST_TEST(net.parameter("2.bias").isConstant(-0.5f));
+}
+
+BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
+  Network<Mlp, float> net(9);
+  const Eigen::VectorXf before = net.values();
+  auto expect = [&](const std::string& path, const std::string& problem) {
+    BOOST_TEST(error_of([&] { load_safetensors(net, path); }) == "tapeless: " + path + ": " + problem);
+    BOOST_TEST((net.values().array() == before.array()).all());
+  };
+  const std::string missing = scratch("none.safetensors");
+  expect(missing, "cannot open the file");
+  const std::string tiny = scratch("tiny");
+  std::ofstream(tiny, std::ios::binary).write("\x01\x02\x03\x04", 4);
+  expect(tiny,
+         "truncated: the 8-byte header length is missing (the file has 4 bytes)");
+  expect(raw_file("long", "{}", {}, 1000), "header length 1000 is larger than the rest of the file (2 bytes)");
+  expect(raw_file("json", "{\"0.weight\": [", {}), "the header is not valid JSON (" +
+                                                        [] {
+                                                          try {
+                                                            const auto j = nlohmann::json::parse("{\"0.weight\": [");
+                                                            (void)j;
+                                                          } catch (const nlohmann::json::exception& e) {
+                                                            return std::string(e.what());
+                                                          }
+                                                          return std::string();
+                                                        }() +
+                                                        ")");
+  expect(raw_file("dtype", mlp_header({{"2.bias", R"({"dtype":"I32","shape":[3],"data_offsets":[256,268]})"}}), floats(67)),
+         "tensor '2.bias': dtype I32 is not supported (F16, BF16, F32, F64)");
+  // a truncated file: its last tensor's offsets now reach past the data
+  expect(raw_file("truncated", mlp_header(), floats(60)),
+         "tensor '2.bias': data offsets [256, 268] lie outside the 240 bytes of data");
+  expect(raw_file("size", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[9],"data_offsets":[128,160]})"}}), floats(67)),
+         "tensor '0.bias': shape [9] of F32 needs 36 bytes, its offsets hold 32");
+  expect(raw_file("overlap", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[120,152]})"}}), floats(67)),
+         "tensors '0.weight' and '0.bias' overlap in the data");
+  expect(raw_file("hole", mlp_header(), floats(68)), "bytes 268..272 of the data belong to no tensor");
+  expect(raw_file("missing", mlp_header({{"2.bias", ""}}), floats(64)), "missing tensor(s) '2.bias'");
+  expect(raw_file("extra", mlp_header({{"3.weight", R"({"dtype":"F32","shape":[1],"data_offsets":[268,272]})"}}), floats(68)),
+         "unexpected tensor '3.weight': the network has no such parameter");
+  expect(raw_file("shape", mlp_header({{"0.weight", R"({"dtype":"F32","shape":[4,8],"data_offsets":[0,128]})"}}), floats(67)),
+         "tensor '0.weight': expected shape [8, 4], found [4, 8]");
+  std::vector<unsigned char> nan = floats(67);
+  const float bad = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan.data() + 4 * 65, &bad, 4);  // 2.bias[1]
+  const std::string nan_file = raw_file("nan", mlp_header(), nan);
+  expect(nan_file,
+         "tensor '2.bias' has a non-finite value (nan) at flat index 1; refused (LoadOptions::allow_non_finite accepts it)");
+  load_safetensors(net, nan_file, {.allow_non_finite = true, .names = {}});  // asked for: accepted
+  BOOST_TEST(std::isnan(net.parameter("2.bias")(0, 1)));
+}
+
+BOOST_AUTO_TEST_CASE(failed_save_leaves_the_previous_file) {
+  Network<Mlp, float> a(1), b(2);
+  const std::string path = scratch("checkpoint.safetensors");
+  save_safetensors(a, path);
+  const auto before = bytes_of(path);
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  std::filesystem::create_directory(tmp);  // the temporary file cannot be created
+  const std::string error = error_of([&] { save_safetensors(b, path); });
+  std::filesystem::remove(tmp);
+  BOOST_TEST(error == "tapeless: " + path + ": cannot create the temporary file " + tmp +
+                          "; the previous file, if any, is unchanged");
+  BOOST_TEST((bytes_of(path) == before));
+  save_safetensors(b, path);  // and a save that works replaces it
+  BOOST_TEST(!(bytes_of(path) == before));
+  BOOST_TEST(!std::filesystem::exists(tmp));
+}
