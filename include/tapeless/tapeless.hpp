@@ -21,6 +21,7 @@
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/predictor.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/affine.hpp"

@@ -106,13 +106,10 @@ inline std::string shape_string(const std::vector<std::uint64_t>& s) {
 }
 }  // namespace detail
 
-/// Reads and validates a whole safetensors file; throws safetensors_error naming the file and
-/// the problem.
-inline Safetensors read_safetensors(const std::string& path) {
-  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw fail("cannot open the file");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+/// Parses and validates the bytes of a safetensors file; throws safetensors_error naming
+/// `source` (the file) and the problem.
+inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, const std::string& source) {
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
   if (bytes.size() < 8)
     throw fail("truncated: the 8-byte header length is missing (the file has " + std::to_string(bytes.size()) + " bytes)");
   std::uint64_t n = 0;
@@ -129,7 +126,9 @@ inline Safetensors read_safetensors(const std::string& path) {
   if (!header.is_object()) throw fail("the header is not a JSON object");
   Safetensors out;
   const std::uint64_t data_size = bytes.size() - 8 - n;
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string name = item.key();  // not a structured binding: clang 14 cannot capture those
+    const nlohmann::json& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) throw fail("__metadata__ is not an object");
       for (const auto& [k, v] : entry.items()) {
@@ -178,6 +177,15 @@ inline Safetensors read_safetensors(const std::string& path) {
     throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) + " of the data belong to no tensor");
   out.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), bytes.end());
   return out;
+}
+
+/// Reads and validates a whole safetensors file; throws safetensors_error naming the file and
+/// the problem.
+inline Safetensors read_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw safetensors_error("tapeless: " + path + ": cannot open the file");
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_safetensors(bytes, path);
 }
 
 /// Writes `header` (a JSON object) and `data` as a safetensors file, atomically: a temporary
@@ -249,9 +257,8 @@ void save_safetensors(const Net& net, const std::string& path, const std::map<st
 /// dtype, converted). Every check passes before the network changes; on failure it throws
 /// safetensors_error naming the tensor and the problem, and the network is as it was.
 template <class Net>
-void load_safetensors(Net& net, const std::string& path, const LoadOptions& options = {}) {
-  const Safetensors file = read_safetensors(path);
-  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
+void load_safetensors(Net& net, const Safetensors& file, const std::string& source, const LoadOptions& options = {}) {
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
   typename Net::vector_type staged = net.values();
   std::vector<bool> used(file.tensors.size(), false);
   std::string missing;
@@ -279,6 +286,12 @@ void load_safetensors(Net& net, const std::string& path, const LoadOptions& opti
   for (std::size_t i = 0; i < used.size(); ++i)
     if (!used[i]) throw fail("unexpected tensor '" + file.tensors[i].name + "': the network has no such parameter");
   net.values() = staged;  // same size: no reallocation, the views stay valid
+}
+
+/// load_safetensors from a file.
+template <class Net>
+void load_safetensors(Net& net, const std::string& path, const LoadOptions& options = {}) {
+  load_safetensors(net, read_safetensors(path), path, options);
 }
 
 }  // namespace tapeless

@@ -49,6 +49,13 @@ class Adam {
     update(net.values(), net.gradients());
   }
 
+  /// Sets the state (moments and step count), as a checkpoint saved it.
+  void restore(const vector_type& m, const vector_type& v, std::int64_t steps) {
+    m_ = m;
+    v_ = v;
+    step_ = steps;
+  }
+
   AdamOptions& options() noexcept { return options_; }
   std::int64_t step_count() const noexcept { return step_; }
   const vector_type& first_moment() const noexcept { return m_; }

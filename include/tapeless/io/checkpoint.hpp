@@ -1,0 +1,77 @@
+/// @file
+/// @brief Training checkpoints: a network's parameters and its Adam state (both moments and the
+/// step count) in one safetensors file, so that training resumes exactly.
+///
+/// The parameters are stored as save_safetensors stores them; the moments as "optimizer.m" and
+/// "optimizer.v" (flat, in the network's buffer order), the step count in the metadata
+/// ("optimizer.step"). Loading checks everything before changing the network or the optimizer.
+#pragma once
+
+#include "tapeless/io/safetensors.hpp"
+#include "tapeless/optim/adam.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+
+namespace tapeless {
+
+template <class Net>
+void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam, const std::string& path) {
+  using S = typename Net::scalar_type;
+  const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
+  const auto n = static_cast<std::uint64_t>(net.values().size());
+  nlohmann::json header = nlohmann::json::object();
+  std::vector<unsigned char> data(3 * n * sizeof(S));
+  std::memcpy(data.data(), net.values().data(), n * sizeof(S));
+  std::memcpy(data.data() + n * sizeof(S), adam.first_moment().data(), n * sizeof(S));
+  std::memcpy(data.data() + 2 * n * sizeof(S), adam.second_moment().data(), n * sizeof(S));
+  for (const ParameterInfo& p : net.parameters()) {
+    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
+    header[p.name] = {{"dtype", dtype},
+                      {"shape", detail::torch_shape(p)},
+                      {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
+  }
+  header["optimizer.m"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {n * sizeof(S), 2 * n * sizeof(S)}}};
+  header["optimizer.v"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {2 * n * sizeof(S), 3 * n * sizeof(S)}}};
+  header["__metadata__"] = {{"optimizer", "adam"}, {"optimizer.step", std::to_string(adam.step_count())}};
+  write_safetensors(path, header, data);
+}
+
+template <class Net>
+void load_checkpoint(Net& net, Adam<typename Net::scalar_type>& adam, const std::string& path) {
+  Safetensors file = read_safetensors(path);
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
+  const auto n = static_cast<std::uint64_t>(net.values().size());
+  const SafetensorsTensor* m = file.find("optimizer.m");
+  const SafetensorsTensor* v = file.find("optimizer.v");
+  const auto step = file.metadata.find("optimizer.step");
+  if (!m || !v || step == file.metadata.end() || file.metadata["optimizer"] != "adam")
+    throw fail("not an Adam checkpoint (optimizer.m, optimizer.v and the optimizer.step metadata are needed)");
+  if (m->shape != std::vector<std::uint64_t>{n} || v->shape != std::vector<std::uint64_t>{n})
+    throw fail("optimizer state has the wrong size for this network (" + std::to_string(n) + " parameters)");
+  std::int64_t steps = 0;
+  try {
+    std::size_t used = 0;
+    steps = std::stoll(step->second, &used);
+    if (used != step->second.size() || steps < 0) throw std::invalid_argument("");
+  } catch (const std::logic_error&) {
+    throw fail("optimizer.step '" + step->second + "' is not a step count");
+  }
+  typename Adam<typename Net::scalar_type>::vector_type m_values(static_cast<Index>(n)), v_values(static_cast<Index>(n));
+  const auto mv = file.values(*m), vv = file.values(*v);
+  for (std::size_t i = 0; i < n; ++i) {
+    m_values(static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(mv[i]);
+    v_values(static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(vv[i]);
+  }
+  // the parameters last: load_safetensors checks everything before it changes the network
+  file.tensors.erase(std::remove_if(file.tensors.begin(), file.tensors.end(),
+                                    [](const auto& t) { return t.name.rfind("optimizer.", 0) == 0; }),
+                     file.tensors.end());
+  load_safetensors(net, file, path);
+  adam.restore(m_values, v_values, steps);
+}
+
+}  // namespace tapeless
