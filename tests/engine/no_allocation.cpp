@@ -7,48 +7,10 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> allocations{0};
-}
-
-// The replaced operator new allocates with malloc, so its operator delete frees with free; GCC
-// cannot see that the pair matches.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "support/allocation_counter.hpp"
 
 using namespace tapeless;
 
-namespace {
-// Counts operator new and Eigen allocations while `f` runs.
-template <class F>
-long allocations_during(F&& f) {
-  const long before = allocations.load();
-  Eigen::internal::set_is_malloc_allowed(false);
-  f();
-  Eigen::internal::set_is_malloc_allowed(true);
-  return allocations.load() - before;
-}
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(three_layer_mlp_fixed_shapes) {
   Tensor<float, 8, 4> x;
@@ -66,8 +28,8 @@ BOOST_AUTO_TEST_CASE(three_layer_mlp_fixed_shapes) {
   auto loss = softmax_cross_entropy(
       affine(relu(affine(relu(affine(input(x), w1, b1)), w2, b2)), w3, b3), input(y));
   Program program(as_expr(loss), w1, b1, w2, b2, w3, b3);
-  BOOST_TEST(allocations_during([&] { program.run(); }) == 0);
-  BOOST_TEST(allocations_during([&] {
+  BOOST_TEST(test::allocations_during([&] { program.run(); }) == 0);
+  BOOST_TEST(test::allocations_during([&] {
                for (int i = 0; i < 10; ++i) program.run();
              }) == 0);
   BOOST_TEST(std::isfinite(program.scalar()));
@@ -86,11 +48,11 @@ BOOST_AUTO_TEST_CASE(runtime_batch_allocates_only_when_the_batch_changes) {
   w2.value().setRandom();
   auto loss = softmax_cross_entropy(affine(tanh(affine(input(x), w1, b1)), w2, b2), input(y));
   Program program(as_expr(loss), w1, b1, w2, b2);
-  BOOST_TEST(allocations_during([&] { program.run(); }) == 0);
+  BOOST_TEST(test::allocations_during([&] { program.run(); }) == 0);
   x.resize(16);
   y.resize(16);
   x.value().setRandom();
   y.value().setZero();
   program.run();  // sizes its storage for the new batch once
-  BOOST_TEST(allocations_during([&] { program.run(); }) == 0);
+  BOOST_TEST(test::allocations_during([&] { program.run(); }) == 0);
 }

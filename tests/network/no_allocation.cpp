@@ -13,54 +13,19 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> allocations{0};
-}
-
-// The replaced operator new allocates with malloc, so its operator delete frees with free; GCC
-// cannot see that the pair matches.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "support/allocation_counter.hpp"
 
 using namespace tapeless;
 
 namespace {
-template <class F>
-long allocations_during(F&& f) {
-  const long before = allocations.load();
-  Eigen::internal::set_is_malloc_allowed(false);
-  f();
-  Eigen::internal::set_is_malloc_allowed(true);
-  return allocations.load() - before;
-}
-
 template <class Train, class Opt>
 void expect_no_allocation(Train& trainer, Opt& optimizer) {
   trainer.inputs().value().setRandom();
   for (Index i = 0; i < trainer.targets().rows(); ++i) trainer.targets()(i, 0) = static_cast<int>(i % 3);
-  BOOST_TEST(allocations_during([&] {
+  BOOST_TEST(test::allocations_during([&] {
                for (int i = 0; i < 5; ++i) BOOST_REQUIRE(trainer.step(optimizer).ok());
              }) == 0);
-  BOOST_TEST(allocations_during([&] { (void)trainer.infer(); }) == 0);
+  BOOST_TEST(test::allocations_during([&] { (void)trainer.infer(); }) == 0);
 }
 }  // namespace
 
