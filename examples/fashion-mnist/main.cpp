@@ -117,7 +117,7 @@ Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const Trai
   for (Index r = 0; r < logits.rows(); ++r) {
     Index best = 0;
     logits.row(r).maxCoeff(&best);
-    hits += best == const_cast<Train&>(t).targets()(r, 0);
+    hits += best == t.targets()(r, 0);
   }
   return hits;
 }

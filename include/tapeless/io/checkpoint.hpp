@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <string>
 
@@ -21,19 +20,11 @@ namespace tapeless {
 template <class Net>
 void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam, const std::string& path) {
   using S = typename Net::scalar_type;
-  const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
   const auto n = static_cast<std::uint64_t>(net.values().size());
-  nlohmann::json header = nlohmann::json::object();
-  std::vector<unsigned char> data(3 * n * sizeof(S));
-  std::memcpy(data.data(), net.values().data(), n * sizeof(S));
-  std::memcpy(data.data() + n * sizeof(S), adam.first_moment().data(), n * sizeof(S));
-  std::memcpy(data.data() + 2 * n * sizeof(S), adam.second_moment().data(), n * sizeof(S));
-  for (const ParameterInfo& p : net.parameters()) {
-    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
-    header[p.name] = {{"dtype", dtype},
-                      {"shape", detail::torch_shape(p)},
-                      {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
-  }
+  nlohmann::json header = detail::parameter_header(net, {});
+  std::vector<unsigned char> data;
+  for (const auto* v : {&net.values(), &adam.first_moment(), &adam.second_moment()}) detail::append_bytes(data, *v);
+  const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
   header["optimizer.m"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {n * sizeof(S), 2 * n * sizeof(S)}}};
   header["optimizer.v"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {2 * n * sizeof(S), 3 * n * sizeof(S)}}};
   header["__metadata__"] = {{"optimizer", "adam"}, {"optimizer.step", std::to_string(adam.step_count())}};

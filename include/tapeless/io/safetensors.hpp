@@ -232,23 +232,39 @@ inline std::string file_name(const ParameterInfo& p, const std::map<std::string,
 }
 }  // namespace detail
 
+namespace detail {
+/// The safetensors header entries of a network's parameters (PyTorch layout, the network's
+/// scalar type), with data offsets into its values buffer, which is written first and as is:
+/// a column-major In x Out weight read in order is its transpose, row-major [Out, In].
+template <class Net>
+nlohmann::json parameter_header(const Net& net, const std::map<std::string, std::string>& names) {
+  using S = typename Net::scalar_type;
+  static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>, "safetensors: float or double networks");
+  nlohmann::json header = nlohmann::json::object();
+  for (const ParameterInfo& p : net.parameters()) {
+    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
+    header[file_name(p, names)] = {{"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
+                                   {"shape", torch_shape(p)},
+                                   {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
+  }
+  return header;
+}
+
+/// The bytes of `v` appended to `data`.
+template <class V>
+void append_bytes(std::vector<unsigned char>& data, const V& v) {
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  data.insert(data.end(), p, p + static_cast<std::size_t>(v.size()) * sizeof(typename V::Scalar));
+}
+}  // namespace detail
+
 /// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
                       const std::map<std::string, std::string>& metadata = {}) {
-  using S = typename Net::scalar_type;
-  static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>, "save_safetensors: float or double networks");
-  nlohmann::json header = nlohmann::json::object();
-  std::vector<unsigned char> data(static_cast<std::size_t>(net.values().size()) * sizeof(S));
-  // A column-major In x Out weight read in order is its transpose, row-major [Out, In]: the
-  // buffer already holds PyTorch's layout, so the data is the buffer itself.
-  std::memcpy(data.data(), net.values().data(), data.size());
-  for (const ParameterInfo& p : net.parameters()) {
-    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
-    header[detail::file_name(p, names)] = {{"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
-                                           {"shape", detail::torch_shape(p)},
-                                           {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
-  }
+  nlohmann::json header = detail::parameter_header(net, names);
+  std::vector<unsigned char> data;
+  detail::append_bytes(data, net.values());
   if (!metadata.empty()) header["__metadata__"] = metadata;
   write_safetensors(path, header, data);
 }

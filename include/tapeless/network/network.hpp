@@ -37,6 +37,7 @@ class Network {
   using scalar_type = S;
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using params_type = typename Layers::template params<S>;
+  using matrix_view = Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>>;
   static constexpr int in = Layers::in;
   static constexpr int out = Layers::out;
   static constexpr Index parameter_size = Layers::parameter_size;
@@ -80,20 +81,11 @@ class Network {
   const std::vector<ParameterInfo>& parameters() const noexcept { return info_; }
 
   /// A parameter by name, as a matrix view of values(); throws std::out_of_range naming it.
-  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> parameter(std::string_view name) {
-    const ParameterInfo& p = find(name);
-    return {state_->values.data() + p.offset, p.rows, p.cols};
-  }
+  matrix_view parameter(std::string_view name) { return view(state_->values, find(name)); }
   /// The gradient of a parameter by name.
-  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> gradient(std::string_view name) {
-    const ParameterInfo& p = find(name);
-    return {state_->gradients.data() + p.offset, p.rows, p.cols};
-  }
+  matrix_view gradient(std::string_view name) { return view(state_->gradients, find(name)); }
   /// A parameter by index in parameters().
-  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> parameter(std::size_t i) {
-    const ParameterInfo& p = info_.at(i);
-    return {state_->values.data() + p.offset, p.rows, p.cols};
-  }
+  matrix_view parameter(std::size_t i) { return view(state_->values, info_.at(i)); }
 
  private:
   struct State {
@@ -109,6 +101,10 @@ class Network {
     Layers::visit(state_->params, "", [&](const std::string& name, const auto& ref) {
       info_.push_back({name, static_cast<Index>(ref.value().data() - base), ref.rows(), ref.cols()});
     });
+  }
+
+  static matrix_view view(vector_type& buffer, const ParameterInfo& p) {
+    return {buffer.data() + p.offset, p.rows, p.cols};
   }
 
   const ParameterInfo& find(std::string_view name) const {

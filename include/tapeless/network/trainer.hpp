@@ -81,7 +81,9 @@ class Trainer {
 
   /// The batch the next step or inference reads: fill these (resize them for a new batch size).
   input_type& inputs() noexcept { return x_; }
+  const input_type& inputs() const noexcept { return x_; }
   target_type& targets() noexcept { return y_; }
+  const target_type& targets() const noexcept { return y_; }
 
   /// Forward and backward on the current batch: the loss, and the gradients in net.gradients().
   StepResult compute() {
