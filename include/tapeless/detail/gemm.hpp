@@ -52,8 +52,10 @@ class Gemm {
   Gemm& operator=(Gemm&&) noexcept = default;
 
   /// True when Eigen would use its GEMM kernel for a rows x depth times depth x cols product.
+  /// A depth of 1 (an outer product: a batch of one in dW = x^T g) never does: run() computes
+  /// it as Eigen's outer product, one pass over dst, where GEMM would pack both operands first.
   static bool uses_gemm(Index rows, Index cols, Index depth) noexcept {
-    return rows > 1 && cols > 1 && depth > 0 && rows + cols + depth >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD;
+    return rows > 1 && cols > 1 && depth > 1 && rows + cols + depth >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD;
   }
 
   /// Allocates the packing buffers for this shape (once; again only if the shape changes).
@@ -70,6 +72,11 @@ class Gemm {
   template <class Dst, class A, class B>
   void run(Dst& dst, const A& a, const B& b, bool accumulate) {
     const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
+    if (depth == 1) {
+      if (accumulate) dst.noalias() += a.col(0) * b.row(0);
+      else dst.noalias() = a.col(0) * b.row(0);
+      return;
+    }
     if constexpr (!Dst::IsRowMajor) {
       if (blocking_ && rows == rows_ && cols == cols_ && depth == depth_) {
         if (!accumulate) dst.setZero();

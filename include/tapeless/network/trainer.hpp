@@ -12,6 +12,7 @@
 
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
+#include "tapeless/detail/finite.hpp"
 #include "tapeless/engine/program.hpp"
 #include "tapeless/optim/clip.hpp"
 
@@ -91,7 +92,7 @@ class Trainer {
     StepResult r;
     r.loss = static_cast<double>(train_.scalar());
     if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
-    else if (!net_.gradients().allFinite()) r.status = StepResult::Status::non_finite_gradient;
+    else if (!detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
     return r;
   }
 

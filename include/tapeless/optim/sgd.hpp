@@ -28,7 +28,9 @@ class Sgd {
   void update(vector_type& w, const vector_type& g) {
     const S lr = static_cast<S>(options_.lr), mu = static_cast<S>(options_.momentum),
             wd = static_cast<S>(options_.weight_decay);
-    if (options_.momentum == 0) {
+    if (options_.momentum == 0 && options_.weight_decay == 0) {
+      w -= lr * g;
+    } else if (options_.momentum == 0) {
       w -= lr * (g + wd * w);
     } else {
       velocity_ = mu * velocity_ + g + wd * w;
