@@ -341,6 +341,12 @@ int main(int argc, char** argv) {
 #else
   benchmark::AddCustomContext("libtorch", "not built (libtorch not found at configure time)");
 #endif
+#if defined(NDEBUG) && defined(__OPTIMIZE__)
+  benchmark::AddCustomContext("mlp_bench_build", "optimized");
+#else
+  benchmark::AddCustomContext("mlp_bench_build", "NOT OPTIMIZED: timings are meaningless");
+  std::fprintf(stderr, "mlp_bench: built without optimization or with assertions; timings are meaningless\n");
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

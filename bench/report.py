@@ -84,12 +84,15 @@ def med(cells, kind, cfg, impl):
     return statistics.median(c["times"]) if c else None
 
 
+def config_key(cfg):
+    """Smallest network first, then activation, then batch (the run may interleave them)."""
+    widths, act, batch = cfg.split()
+    w = [int(x) for x in widths.split("-")]
+    return (sum(a * b + b for a, b in zip(w, w[1:])), act != "relu", int(batch[1:]))
+
+
 def configs(cells, kind):
-    seen = []
-    for (k, cfg, _) in cells:
-        if k == kind and cfg not in seen:
-            seen.append(cfg)
-    return seen
+    return sorted({cfg for (k, cfg, _) in cells if k == kind}, key=config_key)
 
 
 def timing_table(cells, kind):
@@ -224,7 +227,7 @@ def plot(cells, path):
         ax.set_xlabel("median latency per step, µs (log scale)")
         ax.set_title(title)
         ax.grid(True, which="both", axis="x", alpha=0.3)
-    axes[1].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="upper left", fontsize=8)  # the training panel has every implementation
     fig.suptitle("One MLP step, float32, one core: tapeless against hand-written Eigen, a tape and libtorch")
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None})
@@ -236,16 +239,18 @@ def environment(context, ct, flags):
     ev = ".".join(re.search(rf"#define EIGEN_{k}_VERSION (\d+)", eigen).group(1) for k in ("WORLD", "MAJOR", "MINOR"))
     blas = sh("sh", "-c", "update-alternatives --query libblas.so.3-x86_64-linux-gnu | sed -n 's/^Value: //p'")
     caches = ", ".join(f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB" for c in context.get("caches", []))
+    caches = f"; {caches}" if caches else ""
     rows = [
         ("date", context.get("date", "")),
-        ("CPU", f"{cpu}, {context.get('num_cpus')} cores at {context.get('mhz_per_cpu')} MHz; {caches}"),
+        ("CPU", f"{cpu}, {context.get('num_cpus')} cores at {context.get('mhz_per_cpu')} MHz{caches}"),
         ("CPU scaling", "enabled" if context.get("cpu_scaling_enabled") else "disabled or unknown"),
         ("kernel", platform.release()),
         ("compiler", sh("g++", "--version").splitlines()[0] if sh("g++", "--version") else "?"),
-        ("flags (mlp_bench)", flags),
+        ("flags (mlp_bench)", f"{flags} ({context.get('mlp_bench_build', '?')})"),
         ("compile-time flags", ct["flags"] if ct else "—"),
         ("Eigen", ev), ("Boost", dpkg_version("libboost-dev")),
-        ("Google Benchmark", dpkg_version("libbenchmark-dev")),
+        ("Google Benchmark", f"{dpkg_version('libbenchmark-dev')} (Debian's library is a "
+                             f"{context.get('library_build_type', '?')} build: it times only its own loop)"),
         ("libtorch", f"{context.get('libtorch', '?')} (Debian libtorch-dev {dpkg_version('libtorch-dev')}), "
                      f"BLAS {blas or '?'}, torch::set_num_threads(1)"),
         ("threads", "one: mlp_bench pinned to one core with taskset; OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1"),
@@ -266,6 +271,8 @@ def main():
     context, cells = load_runs(a.bench)
     ct = json.load(open(a.compile)) if a.compile else None
     reps = max(len(c["times"]) for c in cells.values())
+    if context.get("mlp_bench_build") != "optimized":
+        print("report.py: warning: mlp_bench was not built optimized; its timings are meaningless")
     plot(cells, a.svg)
     analysis = open(a.analysis).read().strip() if a.analysis else ""
     svg_rel = os.path.relpath(a.svg, os.path.dirname(os.path.abspath(a.out)))
