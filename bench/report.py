@@ -58,9 +58,13 @@ def unit_of(us):
     return (1000.0, "ms") if us >= 1000 else (1.0, "µs")
 
 
+def num(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def fmt_us(us):
     scale, unit = unit_of(us)
-    return f"{us / scale:.3g} {unit}"
+    return f"{num(us / scale)} {unit}"
 
 
 def fmt_cell(cell):
@@ -68,7 +72,7 @@ def fmt_cell(cell):
     m = statistics.median(t)
     if len(t) > 1:
         scale, _ = unit_of(m)
-        return f"{fmt_us(m)} <sub>{min(t) / scale:.3g}–{max(t) / scale:.3g}</sub>"
+        return f"{fmt_us(m)} <sub>{num(min(t) / scale)}–{num(max(t) / scale)}</sub>"
     return fmt_us(m)
 
 
@@ -286,7 +290,7 @@ What is measured (bench/mlp_bench.cpp): one training step of an MLP (forward, so
 cross-entropy on class labels, backward, plain SGD update) and one inference, in float32 on one
 core, by each implementation, all starting from the same weights and data. Before timing
 anything, mlp_bench checks that every implementation's gradients equal tapeless's (libtorch and
-the tape to 1e-4 of the largest gradient, in practice 1e-7; the numerical gradient to 1e-1, the
+the tape to 1e-4 of the largest gradient, in practice below 1e-6; the numerical gradient to 1e-1, the
 error of float central differences); tests/bench/baselines.cpp checks the hand-written code and
 the tape in double to 1e-12.
 
