@@ -79,7 +79,7 @@ def fmt_cell(cell):
 def fmt_bytes(b):
     for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if b >= size:
-            return f"{b / size:.3g} {unit}"
+            return f"{num(b / size)} {unit}"
     return f"{b:.0f} B"
 
 
