@@ -143,23 +143,11 @@ struct TapelessInfer {
   float infer() { return predictor()(0, 0); }
 };
 
-/// Copies tapeless's initial weights (per layer: W In x Out column-major, then b) into `f`'s
-/// parameter matrices, visited in the same order.
-template <class C, class Each>
-void copy_initial_weights(Each&& each) {
-  const typename C::net_type net{seed};
-  const float* p = net.values().data();
-  each([&](auto& m) {
-    for (Eigen::Index j = 0; j < m.cols(); ++j)
-      for (Eigen::Index i = 0; i < m.rows(); ++i) m(i, j) = *p++;
-  });
-}
-
 template <class C>
 struct Handwritten {
   typename C::hand_type mlp{C::batch};
   explicit Handwritten(const typename C::Data& d) {
-    copy_initial_weights<C>([&](auto&& set) { mlp.for_each_parameter([&](auto& w, auto&) { set(w); }); });
+    bench::load_parameters(mlp, typename C::net_type{seed}.values().data());  // tapeless's initial weights
     mlp.x = C::x_of(d);
     mlp.labels = d.labels;
   }
@@ -167,12 +155,7 @@ struct Handwritten {
   float infer() { return mlp.infer()(0, 0); }
   std::vector<float> gradients() {
     mlp.compute();
-    std::vector<float> g;
-    mlp.for_each_parameter([&](auto&, auto& dw) {
-      for (Eigen::Index j = 0; j < dw.cols(); ++j)
-        for (Eigen::Index i = 0; i < dw.rows(); ++i) g.push_back(dw(i, j));
-    });
-    return g;
+    return bench::flat_gradients(mlp);
   }
 };
 
@@ -183,12 +166,7 @@ struct Numerical : Handwritten<C> {
   float step() { return bench::numerical_step(this->mlp, eps, learning_rate); }
   std::vector<float> gradients() {
     bench::numerical_step(this->mlp, eps, 0.f);  // learning rate 0: the weights stay
-    std::vector<float> g;
-    this->mlp.for_each_parameter([&](auto&, auto& dw) {
-      for (Eigen::Index j = 0; j < dw.cols(); ++j)
-        for (Eigen::Index i = 0; i < dw.rows(); ++i) g.push_back(dw(i, j));
-    });
-    return g;
+    return bench::flat_gradients(this->mlp);
   }
 };
 
@@ -196,11 +174,7 @@ template <class C>
 struct Tape {
   typename C::tape_type mlp{C::widths(), C::act::tape, C::batch};
   explicit Tape(const typename C::Data& d) {
-    auto& ps = mlp.weights;
-    auto& bs = mlp.biases;
-    copy_initial_weights<C>([&](auto&& set) {
-      for (std::size_t i = 0; i < ps.size(); ++i) set(ps[i].value), set(bs[i].value);
-    });
+    mlp.load(typename C::net_type{seed}.values().data());  // tapeless's initial weights
     mlp.x = C::x_of(d);
     mlp.labels = d.labels;
   }
@@ -208,10 +182,7 @@ struct Tape {
   float infer() { return mlp.infer()(0, 0); }
   std::vector<float> gradients() {
     mlp.compute();
-    std::vector<float> g;
-    for (std::size_t i = 0; i < mlp.weights.size(); ++i)
-      for (const auto* m : {&mlp.weights[i].grad, &mlp.biases[i].grad}) g.insert(g.end(), m->data(), m->data() + m->size());
-    return g;
+    return mlp.gradients();
   }
 };
 

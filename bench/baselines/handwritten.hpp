@@ -137,6 +137,7 @@ class HandMlp;
 template <class S, class Act, int Batch, int In, int H, int Out>
 class HandMlp<S, Act, Batch, Widths<In, H, Out>> {
  public:
+  using scalar_type = S;
   static constexpr bool fixed = fixed_size_v<Batch, In, H, Out>;
   using input_type = matrix_t<S, fixed, Batch, In>;
 
@@ -180,6 +181,7 @@ class HandMlp<S, Act, Batch, Widths<In, H, Out>> {
 template <class S, class Act, int Batch, int In, int H1, int H2, int Out>
 class HandMlp<S, Act, Batch, Widths<In, H1, H2, Out>> {
  public:
+  using scalar_type = S;
   static constexpr bool fixed = fixed_size_v<Batch, In, H1, H2, Out>;
   using input_type = matrix_t<S, fixed, Batch, In>;
 
@@ -222,6 +224,28 @@ class HandMlp<S, Act, Batch, Widths<In, H1, H2, Out>> {
     f(l1.w, l1.dw), f(l1.b, l1.db), f(l2.w, l2.dw), f(l2.b, l2.db), f(l3.w, l3.dw), f(l3.b, l3.db);
   }
 };
+
+/// Sets every parameter from `p`, laid out as tapeless's Network::values(): parameter after
+/// parameter, each column-major (W In x Out, then b).
+template <class Mlp>
+void load_parameters(Mlp& mlp, const typename Mlp::scalar_type* p) {
+  mlp.for_each_parameter([&](auto& w, auto&) {
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+      for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = *p++;
+  });
+}
+
+/// Every gradient of the last compute() or numerical_step(), parameter after parameter, each
+/// column-major: the layout of tapeless's Network::gradients().
+template <class Mlp>
+std::vector<typename Mlp::scalar_type> flat_gradients(Mlp& mlp) {
+  std::vector<typename Mlp::scalar_type> g;
+  mlp.for_each_parameter([&](auto&, auto& dw) {
+    for (Eigen::Index j = 0; j < dw.cols(); ++j)
+      for (Eigen::Index i = 0; i < dw.rows(); ++i) g.push_back(dw(i, j));
+  });
+  return g;
+}
 
 /// The reference notes' numerical gradient: central differences over every parameter, two
 /// forward passes each, written into the gradient matrices. Then the same SGD update.

@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -192,6 +193,22 @@ class TapeMlp {
     const auto loss = tape_.softmax_ce(forward(), labels);
     tape_.backward(loss);
     return tape_.value(loss)(0, 0);
+  }
+  /// Sets every parameter from `p`, laid out as tapeless's Network::values() (W then b per
+  /// layer, each column-major, which is how Eigen stores them here too).
+  void load(const S* p) {
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      for (Mat<S>* m : {&weights[i].value, &biases[i].value}) {
+        std::copy(p, p + m->size(), m->data());
+        p += m->size();
+      }
+  }
+  /// Every gradient of the last compute(), layer by layer (W then b), in tapeless's layout.
+  std::vector<S> gradients() const {
+    std::vector<S> g;
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      for (const Mat<S>* m : {&weights[i].grad, &biases[i].grad}) g.insert(g.end(), m->data(), m->data() + m->size());
+    return g;
   }
   S step(S lr) {
     const S loss = compute();

@@ -35,15 +35,6 @@ struct Case {
     for (Index i = 0; i < x.rows(); ++i) trainer.targets()(i, 0) = static_cast<int>(i % Net::out);
     trainer.compute();
   }
-  /// Copies the weights and data into `m`; returns tapeless's gradients, parameter by parameter.
-  template <class Set>
-  void copy_to(Set&& set) {
-    const double* p = net.values().data();
-    set([&](auto& w) {
-      for (Index j = 0; j < w.cols(); ++j)
-        for (Index i = 0; i < w.rows(); ++i) w(i, j) = *p++;
-    });
-  }
   std::vector<int> labels() const {
     std::vector<int> l;
     for (Index i = 0; i < trainer.targets().rows(); ++i) l.push_back(trainer.targets()(i, 0));
@@ -61,41 +52,26 @@ template <class Hand, class Net, int Batch>
 void check_handwritten(double numerical_tolerance) {
   Case<Net, Batch> c;
   Hand h(5);
-  c.copy_to([&](auto&& set) { h.for_each_parameter([&](auto& w, auto&) { set(w); }); });
+  bench::load_parameters(h, c.net.values().data());
   h.x = c.trainer.inputs().value();
   h.labels = c.labels();
   const double loss = h.compute();
   BOOST_TEST(loss == c.trainer.compute().loss, boost::test_tools::tolerance(1e-12));
-  std::vector<double> g;
-  auto collect = [&] {
-    g.clear();
-    h.for_each_parameter([&](auto&, auto& dw) {
-      for (Index j = 0; j < dw.cols(); ++j)
-        for (Index i = 0; i < dw.rows(); ++i) g.push_back(dw(i, j));
-    });
-  };
-  collect();
-  BOOST_TEST(deviation(g, c.net.gradients()) < 1e-12);
+  BOOST_TEST(deviation(bench::flat_gradients(h), c.net.gradients()) < 1e-12);
   bench::numerical_step(h, 1e-6, 0.0);
-  collect();
-  BOOST_TEST(deviation(g, c.net.gradients()) < numerical_tolerance);
+  BOOST_TEST(deviation(bench::flat_gradients(h), c.net.gradients()) < numerical_tolerance);
 }
 
 template <class Net, int Batch>
 void check_tape(bench::tape::TapeMlp<double>::Activation act, const std::vector<int>& widths) {
   Case<Net, Batch> c;
   bench::tape::TapeMlp<double> t(widths, act, 5);
-  c.copy_to([&](auto&& set) {
-    for (std::size_t i = 0; i < t.weights.size(); ++i) set(t.weights[i].value), set(t.biases[i].value);
-  });
+  t.load(c.net.values().data());
   t.x = c.trainer.inputs().value();
   t.labels = c.labels();
   for (int run = 0; run < 2; ++run) {  // a second run must not accumulate into the first's gradients
     BOOST_TEST(t.compute() == c.trainer.compute().loss, boost::test_tools::tolerance(1e-12));
-    std::vector<double> g;
-    for (std::size_t i = 0; i < t.weights.size(); ++i)
-      for (const auto* m : {&t.weights[i].grad, &t.biases[i].grad}) g.insert(g.end(), m->data(), m->data() + m->size());
-    BOOST_TEST(deviation(g, c.net.gradients()) < 1e-12);
+    BOOST_TEST(deviation(t.gradients(), c.net.gradients()) < 1e-12);
   }
   // Inference records nothing and gives the logits.
   c.trainer.compute();
