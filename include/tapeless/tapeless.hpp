@@ -9,6 +9,7 @@
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/node.hpp"
 #include "tapeless/core/shape.hpp"
+#include "tapeless/core/shared.hpp"
 #include "tapeless/core/storage.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/engine/plan.hpp"

@@ -5,7 +5,11 @@
 
 int main() {
   tapeless::Tensor<double, 3, 4> a;
+#ifndef TAPELESS_TWIN
   tapeless::Tensor<double, 4, 3> b;
+#else
+  tapeless::Tensor<double, 3, 4> b;
+#endif
   auto bad = a + b;
   auto loss = tapeless::sum(tapeless::relu(bad) * 2.0);  // no further error from uses of `bad`
   auto g = tapeless::grad(loss, a, b);

@@ -5,7 +5,11 @@
 
 int main() {
   tapeless::Tensor<float, tapeless::dynamic, 784> x;
+#ifndef TAPELESS_TWIN
   tapeless::Tensor<float, 256, 10> w;
+#else
+  tapeless::Tensor<float, 784, 10> w;
+#endif
   tapeless::Tensor<float, 1, 10> b;
   auto y = tapeless::affine(x, w, b);
   return static_cast<int>(tapeless::eval(y)(0, 0));

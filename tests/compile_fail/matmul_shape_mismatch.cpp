@@ -5,7 +5,11 @@
 
 int main() {
   tapeless::Tensor<float, 3, 4> a;
+#ifndef TAPELESS_TWIN
   tapeless::Tensor<float, 5, 2> b;
+#else
+  tapeless::Tensor<float, 4, 2> b;
+#endif
   auto loss = tapeless::mean(tapeless::matmul(a, b));
   return static_cast<int>(tapeless::grad(loss, a).scalar());
 }

@@ -10,7 +10,11 @@
 #include "tapeless/optim/sgd.hpp"
 
 int main() {
+#ifndef TAPELESS_TWIN
   using Net = tapeless::Network<tapeless::Sequential<tapeless::Linear<4, 16>, tapeless::ReLU, tapeless::Linear<32, 3>>>;
+#else
+  using Net = tapeless::Network<tapeless::Sequential<tapeless::Linear<4, 16>, tapeless::ReLU, tapeless::Linear<16, 3>>>;
+#endif
   Net net;
   tapeless::Trainer<Net, tapeless::SoftmaxCrossEntropy<>> trainer(net, 8);
   tapeless::Sgd sgd(net);

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <string>
 
 using namespace tapeless;
@@ -99,6 +100,67 @@ BOOST_AUTO_TEST_CASE(constants_of_one_type_keep_their_identity) {
   p.run();
   BOOST_TEST(p[x](0, 0) == 4.0);
   BOOST_TEST(p.is_alias(5));  // post-order: x, 2, x*2, x, 2, x*2 (alias of 2), +
+}
+
+BOOST_AUTO_TEST_CASE(shared_refers_to_that_node_not_to_its_type) {
+  // relu(a) and relu(b) have one type; shared(ra) must read ra, not the nearer relu(b).
+  Tensor<double, 1, 3> a, b;
+  a.value() << 1, -2, 3;
+  b.value() << -4, 5, 6;
+  auto ra = relu(a);
+  auto g = grad(sum((ra + relu(b)) + shared(ra)), a, b);
+  BOOST_TEST(g.scalar() == 19.0);  // 2 (1 + 0 + 3) + (0 + 5 + 6)
+  BOOST_TEST(g[a](0, 0) == 2.0);
+  BOOST_TEST(g[a](0, 1) == 0.0);
+  BOOST_TEST(g[a](0, 2) == 2.0);
+  BOOST_TEST(g[b](0, 0) == 0.0);
+  BOOST_TEST(g[b](0, 1) == 1.0);
+  BOOST_TEST(g[b](0, 2) == 1.0);
+  // the other order: the reference is the farther node of its type
+  auto rb = relu(b);
+  auto h = grad(sum((ra + rb) + shared(rb)), a, b);
+  BOOST_TEST(h.scalar() == 26.0);  // (1 + 0 + 3) + 2 (0 + 5 + 6)
+  BOOST_TEST(h[a](0, 0) == 1.0);
+  BOOST_TEST(h[b](0, 2) == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(shared_tells_constants_apart) {
+  Tensor<double, 1, 2> x;
+  x.value() << 1, 2;
+  auto twice = x * 2.0;
+  auto g = grad(sum(twice + x * 3.0 + shared(twice)), x);  // 2x + 3x + 2x
+  BOOST_TEST(g.scalar() == 21.0);
+  BOOST_TEST(g[x](0, 1) == 7.0);
+}
+
+BOOST_AUTO_TEST_CASE(shared_of_a_node_outside_the_expression_throws) {
+  Tensor<double, 1, 3> a, b;
+  a.value() << 1, -2, 3;
+  b.value() << -4, 5, 6;
+  auto ra = relu(a);
+  auto rb = relu(b);
+  // rb's type appears to the left, but rb itself does not: never bind to another node
+  BOOST_CHECK_EXCEPTION(grad(sum(ra + shared(rb)), a), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("tapeless::shared") != std::string::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(ambiguous_shared_reference_throws) {
+  // u1 and u2 differ only in the Shared leaves inside them: a reference to either is ambiguous.
+  Tensor<double, 1, 2> a, b;
+  a.value() << 1, 2;
+  b.value() << 3, 4;
+  auto r1 = relu(a);
+  auto u1 = exp(shared(r1));
+  auto r2 = relu(b);
+  auto u2 = exp(shared(r2));
+  auto left = (r1 + u1) + (r2 + u2);
+  BOOST_CHECK_EXCEPTION(grad(sum(left + shared(u1)), a), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("ambiguous") != std::string::npos;
+  });
+  // without the second candidate it is not ambiguous: d/da sum(r1 + 2 exp(r1)) = 1 + 2 exp(a)
+  auto g = grad(sum((r1 + u1) + shared(u1)), a);
+  BOOST_TEST(g[a](0, 0) == 1.0 + 2.0 * std::exp(1.0), boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(program_reruns_after_tensors_change) {

@@ -34,6 +34,16 @@ struct shape_mismatch {
                 "shapes are the template arguments of shape_mismatch<operation, Shape<rows, cols>...>");
 };
 
+/// Instantiated only when the operands an operation differentiates through have different scalar
+/// types (a float and a double tensor, say): the diagnostic shows the operation, the scalar type
+/// of its first such operand and the first that differs. Convert one side explicitly.
+template <class Op, class Expected, class Found>
+struct scalar_type_mismatch {
+  static_assert(detail::always_false<Op, Expected, Found>,
+                "tapeless: the operands of this operation have different scalar types; the operation and "
+                "both types are the template arguments of scalar_type_mismatch<operation, expected, found>");
+};
+
 /// The result of an operation whose compile-time check failed. Every operation on it yields
 /// it again without a new diagnostic.
 struct InvalidExpr {};

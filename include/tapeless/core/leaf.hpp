@@ -19,7 +19,7 @@
 
 namespace tapeless {
 
-enum class LeafKind { variable, input, constant, shared };
+enum class LeafKind { variable, input, constant, shared };  // shared: core/shared.hpp
 
 /// A differentiable leaf: refers to a tensor.
 template <class T>
@@ -73,36 +73,6 @@ struct expr_traits<Constant<S, R, C>> {
     return a.value_.rows() == b.value_.rows() && a.value_ == b.value_;
   }
 };
-
-/// A leaf that stands for the nearest earlier node of type E in the same expression (earlier in
-/// post-order: an operand to its left). Its value is that node's value, its adjoint is added to
-/// that node's adjoint: it expresses a DAG edge without copying the subtree, so `x + f(x)`
-/// chains (residual nets) stay linear in size. Made with `shared(x)`; `Residual` uses it.
-template <class E>
-struct Shared {};
-
-template <class E>
-struct expr_traits<Shared<E>> {
-  using scalar = scalar_t<E>;
-  static constexpr Dims dims = dims_v<E>;
-  static constexpr bool is_leaf = true;
-  static constexpr LeafKind kind = LeafKind::shared;
-  // Two Shared leaves may stand for different nodes of one type: never treat them as one.
-  static bool same(const Shared<E>&, const Shared<E>&) noexcept { return false; }
-};
-
-template <class E>
-inline constexpr bool is_shared_v = false;
-template <class E>
-inline constexpr bool is_shared_v<Shared<E>> = true;
-
-/// A reference to the node `x`, for use to the right of `x` in the same expression.
-template <class E>
-  requires Expression<E>
-Shared<std::remove_cvref_t<E>> shared(const E&) noexcept {
-  static_assert(!is_leaf_v<E>, "tapeless::shared: a leaf is shared by using it again; shared() is for nodes");
-  return {};
-}
 
 /// Marks a tensor as a variable (what a bare tensor in an expression is anyway).
 template <TensorLike T>

@@ -33,8 +33,10 @@
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
 
+#include <array>
 #include <cstddef>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -96,13 +98,42 @@ struct is_node : std::false_type {};
 template <class Op, class... Args>
 struct is_node<Node<Op, Args...>> : std::true_type {};
 
-/// Builds `Node<Op, as_expr_t<A>...>` after checking the op's shape rule at compile time. On a
-/// failed check it emits one diagnostic (`shape_mismatch<Op, Shape...>`) and yields
-/// `InvalidExpr`; an operand that is already `InvalidExpr` yields `InvalidExpr` silently.
+namespace detail {
+/// The scalar types of an op's operands: those the op differentiates through must agree (labels
+/// and targets, which it declares not differentiable, may have any type).
+template <class Op, class... S>
+struct scalar_rule {
+  static constexpr std::size_t n = sizeof...(S);
+  static constexpr std::size_t first = [] {
+    for (std::size_t k = 0; k < n; ++k)
+      if (op_traits<Op>::differentiable(k)) return k;
+    return std::size_t{0};
+  }();
+  using expected = std::tuple_element_t<first, std::tuple<S...>>;
+  /// The first differentiable operand of another scalar type (n if none).
+  static constexpr std::size_t conflict = [] {
+    constexpr std::array<bool, n> same{__is_same(expected, S)...};
+    for (std::size_t k = 0; k < n; ++k)
+      if (op_traits<Op>::differentiable(k) && !same[k]) return k;
+    return n;
+  }();
+  static constexpr bool ok = conflict == n;
+};
+}  // namespace detail
+
+/// Builds `Node<Op, as_expr_t<A>...>` after checking the op's rules at compile time: the scalar
+/// types of its differentiable operands agree, and its shape rule holds. On a failed check it
+/// emits one diagnostic (`scalar_type_mismatch<Op, S, T>` or `shape_mismatch<Op, Shape...>`) and
+/// yields `InvalidExpr`; an operand that is already `InvalidExpr` yields `InvalidExpr` silently.
 template <class Op, class... A>
   requires(Operand<A> && ...)
 auto make_node(Op op, A&&... a) {
+  using rule = detail::scalar_rule<Op, scalar_t<as_expr_t<A&&>>...>;
   if constexpr ((is_invalid_v<A> || ...)) {
+    return InvalidExpr{};
+  } else if constexpr (!rule::ok) {
+    (void)sizeof(scalar_type_mismatch<Op, typename rule::expected,
+                                      scalar_t<std::tuple_element_t<rule::conflict, std::tuple<as_expr_t<A&&>...>>>>);
     return InvalidExpr{};
   } else if constexpr (!op_traits<Op>::valid(dims_v<as_expr_t<A&&>>...)) {
     (void)sizeof(shape_mismatch<Op, shape_of_t<as_expr_t<A&&>>...>);
@@ -113,22 +144,30 @@ auto make_node(Op op, A&&... a) {
 }
 
 namespace detail {
+/// The number of operands of a node type.
+template <class E>
+inline constexpr std::size_t node_arity_v = 0;
+template <class Op, class... Args>
+inline constexpr std::size_t node_arity_v<Node<Op, Args...>> = sizeof...(Args);
+
+/// True when two ops of one type do the same thing: always for a stateless op, by `==` for an op
+/// with state, never for an op with state and no `==` (identity cannot be proven).
+template <class Op>
+bool same_op(const Op& a, const Op& b) {
+  if constexpr (std::is_empty_v<Op>) return true;
+  else if constexpr (requires { a == b; }) return a == b;
+  else return false;
+}
+
 /// True when two nodes compute the same value: same op state, same leaves (by identity).
 template <class E>
 bool same_expr(const E& a, const E& b) {
   if constexpr (is_leaf_v<E>) {
     return expr_traits<E>::same(a, b);
   } else {
-    return [&]<class Op, class... Args>(const Node<Op, Args...>*) {
-      bool same_op = true;
-      if constexpr (!std::is_empty_v<Op>) {
-        if constexpr (requires { a.op_ == b.op_; }) same_op = a.op_ == b.op_;
-        else same_op = false;
-      }
-      return same_op && [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return (same_expr(boost::hana::at_c<K>(a.args_), boost::hana::at_c<K>(b.args_)) && ...);
-      }(std::index_sequence_for<Args...>{});
-    }(static_cast<const E*>(nullptr));
+    return [&]<class Op, class... Args, std::size_t... K>(const Node<Op, Args...>&, std::index_sequence<K...>) {
+      return same_op(a.op_, b.op_) && (same_expr(boost::hana::at_c<K>(a.args_), boost::hana::at_c<K>(b.args_)) && ...);
+    }(a, std::make_index_sequence<node_arity_v<E>>{});
   }
 }
 }  // namespace detail

@@ -8,14 +8,19 @@
 ///   an *alias candidate*: it may compute the same value as `first[i]` (the same sub-expression
 ///   copied into two places, as in `x + f(x)`). Whether it does is decided once, at run time, by
 ///   comparing the leaves' identities (`detail::same_expr`): type alone never decides identity.
-/// - `shared[i]`: other inner positions share its type, so its adjoint may receive several
-///   contributions and is summed; every other adjoint is assigned exactly once.
+/// - `candidates<i>` of a `Shared` leaf: the nodes to its left of the type it refers to. Which one
+///   it stands for is decided once, at run time, from the signature the leaf carries
+///   (core/shared.hpp); `Residual`'s leaf stands for the nearest, by construction.
+/// - `shared[i]`: other inner positions share its type, or a Shared leaf may stand for it, so its
+///   adjoint may receive several contributions and is summed; every other adjoint is assigned
+///   exactly once.
 /// - whether it is *active*: whether a requested variable is reachable from it through operands
 ///   the ops declare differentiable. Inactive positions get no adjoint storage and no backward code.
 #pragma once
 
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/node.hpp"
+#include "tapeless/core/shared.hpp"
 
 #include <array>
 #include <cstddef>
@@ -79,8 +84,8 @@ template <class E, class... Wrt>
 struct reaches : std::false_type {};
 template <class T, class... Wrt>
 struct reaches<Var<T>, Wrt...> : std::bool_constant<contains_v<T, Wrt...>> {};
-template <class E, class... Wrt>
-struct reaches<Shared<E>, Wrt...> : reaches<E, Wrt...> {};
+template <class E, class Ref, class... Wrt>
+struct reaches<Shared<E, Ref>, Wrt...> : reaches<E, Wrt...> {};
 template <class Op, class... A, class... Wrt>
 struct reaches<Node<Op, A...>, Wrt...> {
   static constexpr bool value = [] {
@@ -99,50 +104,83 @@ inline constexpr bool mentions_v = std::is_same_v<E, Var<T>>;
 template <class Op, class... A, class T>
 inline constexpr bool mentions_v<Node<Op, A...>, T> = (mentions_v<A, T> || ...);
 
+/// The node type a `Shared` leaf refers to; void for every other type.
 template <class T>
-inline constexpr char type_token = 0;
+struct referent {
+  using type = void;
+};
+template <class E, class Ref>
+struct referent<Shared<E, Ref>> {
+  using type = E;
+};
 
-/// For a `Shared<E>` leaf, the token of E; nullptr for every other type.
-template <class T>
-inline constexpr const void* shared_token = nullptr;
-template <class E>
-inline constexpr const void* shared_token<Shared<E>> = &type_token<E>;
-
+// Type identity uses the compilers' __is_same builtin: no instantiation per pair, and (unlike
+// comparing addresses of per-type variables) a constant expression under every sanitizer.
 template <class L>
 struct plan;
 template <class... T>
 struct plan<type_list<T...>> {
   static constexpr std::size_t size = sizeof...(T);
-  static constexpr std::array<const void*, size> ids{&type_token<T>...};
+  /// is_at<U>[j]: position j has type U.
+  template <class U>
+  static constexpr std::array<bool, size> is_at{__is_same(U, T)...};
   static constexpr std::array<bool, size> leaf{is_leaf_v<T>...};
+  /// The first position of each position's type.
   static constexpr std::array<std::size_t, size> first = [] {
+    constexpr std::array<std::array<bool, size>, size> same{is_at<T>...};
     std::array<std::size_t, size> f{};
     for (std::size_t i = 0; i < size; ++i)
       for (std::size_t j = 0; j <= i; ++j)
-        if (ids[j] == ids[i]) {
+        if (same[i][j]) {
           f[i] = j;
           break;
         }
     return f;
   }();
-  /// For a Shared<E> leaf: the position of the nearest earlier node of type E (size if none).
-  static constexpr std::array<std::size_t, size> target = [] {
-    constexpr std::array<const void*, size> wants{shared_token<T>...};
+  /// refers[i][p]: position i is a Shared leaf whose referent type is the type of position p.
+  static constexpr std::array<std::array<bool, size>, size> refers{is_at<typename referent<T>::type>...};
+  static constexpr std::array<bool, size> adjacent{is_adjacent_v<T>...};
+  /// How many nodes to the left of a Shared leaf have its referent type (0 for other positions).
+  static constexpr std::array<std::size_t, size> candidate_count = [] {
+    std::array<std::size_t, size> n{};
+    for (std::size_t i = 0; i < size; ++i)
+      for (std::size_t p = 0; p < i; ++p) n[i] += refers[i][p] && !leaf[p];
+    return n;
+  }();
+  /// The positions a Shared leaf at I may stand for, nearest last.
+  template <std::size_t I>
+  static constexpr auto candidates = [] {
+    std::array<std::size_t, candidate_count[I]> c{};
+    std::size_t k = 0;
+    for (std::size_t p = 0; p < I; ++p)
+      if (refers[I][p] && !leaf[p]) c[k++] = p;
+    return c;
+  }();
+  /// The nearest candidate of a Shared leaf (size if none): `Residual`'s binding.
+  static constexpr std::array<std::size_t, size> nearest = [] {
     std::array<std::size_t, size> t{};
     for (std::size_t i = 0; i < size; ++i) {
       t[i] = size;
-      if (wants[i])
-        for (std::size_t p = 0; p < i; ++p)
-          if (ids[p] == wants[i]) t[i] = p;
+      for (std::size_t p = 0; p < i; ++p)
+        if (refers[i][p] && !leaf[p]) t[i] = p;
     }
     return t;
   }();
+  /// Whether a node's adjoint may receive several contributions (and is summed): another inner
+  /// position has its type, or a Shared leaf may stand for it.
   static constexpr std::array<bool, size> shared = [] {
     std::array<bool, size> s{};
     for (std::size_t i = 0; i < size; ++i) {
       for (std::size_t j = 0; j < size; ++j)
-        if (j != i && !leaf[i] && ids[j] == ids[i]) s[i] = true;
-      if (target[i] < size) s[target[i]] = true;  // read by a Shared leaf: its adjoint is summed
+        if (j != i && !leaf[i] && first[j] == first[i]) s[i] = true;
+      if (nearest[i] < size) {
+        if (adjacent[i]) {
+          s[nearest[i]] = true;
+        } else {
+          for (std::size_t p = 0; p < i; ++p)
+            if (refers[i][p] && !leaf[p]) s[p] = true;
+        }
+      }
     }
     return s;
   }();

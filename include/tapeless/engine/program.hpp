@@ -185,15 +185,66 @@ class Program {
     else return slot<P>();
   }
 
+  // Calls f(integral_constant<T>) for the position T that the Shared leaf at P stands for
+  // (decided at construction), and returns what it returns.
+  template <std::size_t P, class F>
+  decltype(auto) at_target(F&& f) {
+    constexpr auto& cs = plan::template candidates<P>;
+    static_assert(cs.size() > 0, "tapeless::shared(x) must stand to the right of x in the same expression");
+    if constexpr (plan::adjacent[P]) {
+      return f(std::integral_constant<std::size_t, plan::nearest[P]>{});
+    } else if constexpr (cs.size() == 1) {
+      return f(std::integral_constant<std::size_t, cs[0]>{});
+    } else {
+      using R = decltype(f(std::integral_constant<std::size_t, cs[0]>{}));
+      return [&]<std::size_t... K>(std::index_sequence<K...>) -> R {
+        if constexpr (std::is_void_v<R>) {
+          ((target_[P] == cs[K] ? f(std::integral_constant<std::size_t, cs[K]>{}) : void()), ...);
+        } else {
+          std::remove_reference_t<R>* r = nullptr;
+          ((target_[P] == cs[K] ? (void)(r = &f(std::integral_constant<std::size_t, cs[K]>{})) : void()), ...);
+          return *r;
+        }
+      }(std::make_index_sequence<cs.size()>{});
+    }
+  }
+
   template <std::size_t P, class E>
   const auto& arg_value(const E& e) {
     if constexpr (is_shared_v<E>) {
-      static_assert(plan::target[P] < size, "tapeless::shared(x) must stand to the right of x in the same expression");
-      return resolved<plan::target[P]>().value;
+      return at_target<P>([&](auto t) -> const auto& { return resolved<decltype(t)::value>().value; });
     } else if constexpr (is_leaf_v<E>) {
       return expr_traits<E>::value(e);
     } else {
       return resolved<P>().value;
+    }
+  }
+
+  // Binds the Shared leaf `e` at position Pos to the node to its left that matches its signature.
+  template <std::size_t Pos, class E>
+  void bind_shared(const E& e, const std::array<const void*, size>& nodes) {
+    constexpr auto& cs = plan::template candidates<Pos>;
+    static_assert(cs.size() > 0, "tapeless::shared(x) must stand to the right of x in the same expression");
+    if constexpr (!plan::adjacent[Pos]) {
+      using Target = typename detail::referent<E>::type;
+      std::size_t found = size;
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (([&] {
+           const Target& candidate = *static_cast<const Target*>(nodes[cs[K]]);
+           if (!detail::matches(e.ref_, candidate)) return;
+           if (found == size) found = cs[K];
+           else if (!detail::same_expr(*static_cast<const Target*>(nodes[found]), candidate))
+             throw std::invalid_argument("tapeless::shared: the reference at position " + std::to_string(Pos) +
+                                         " is ambiguous: nodes " + std::to_string(found) + " and " +
+                                         std::to_string(cs[K]) + " both match it and differ");
+         }()),
+         ...);
+      }(std::make_index_sequence<cs.size()>{});
+      if (found == size)
+        throw std::invalid_argument("tapeless::shared: the node referred to at position " + std::to_string(Pos) +
+                                    " is not to its left in this expression (shared(x) needs x itself as an "
+                                    "operand to the left; nodes of its type there compute something else)");
+      target_[Pos] = found;
     }
   }
 
@@ -206,6 +257,8 @@ class Program {
       }(std::make_index_sequence<cp.size()>{});
       if constexpr (plan::candidate(Pos))
         alias_[Pos] = detail::same_expr(e, *static_cast<const E*>(nodes[plan::first[Pos]]));
+    } else if constexpr (is_shared_v<E>) {
+      bind_shared<Pos>(e, nodes);
     }
     nodes[Pos] = &e;
   }
@@ -336,7 +389,7 @@ class Program {
   template <std::size_t P, class E, class X>
   void accumulate(const E& e, const X& x) {
     if constexpr (is_shared_v<E>) {
-      add_to(resolved<plan::target[P]>().adj, x, false);  // summed: plan::shared marks the target
+      at_target<P>([&](auto t) { add_to(resolved<decltype(t)::value>().adj, x, false); });  // summed: plan::shared marks it
     } else if constexpr (is_leaf_v<E>) {
       static_assert(expr_traits<E>::kind == LeafKind::variable);
       for_each_wrt_of(e, [&](auto j) { add_to(std::get<j>(grads_), x, uses_[j] == 1); });
@@ -349,7 +402,7 @@ class Program {
   template <std::size_t P, class E, class A, class B, class G>
   void accumulate_product(const E& e, const A& a, const B& b, G& gemm) {
     if constexpr (is_shared_v<E>) {
-      gemm.run(resolved<plan::target[P]>().adj, a, b, true);
+      at_target<P>([&](auto t) { gemm.run(resolved<decltype(t)::value>().adj, a, b, true); });
     } else if constexpr (is_leaf_v<E>) {
       for_each_wrt_of(e, [&](auto j) { gemm.run(std::get<j>(grads_), a, b, uses_[j] != 1); });
     } else {
@@ -403,6 +456,7 @@ class Program {
   Expr expr_;
   typename detail::slots<detail::flatten_t<Expr>, Wrt...>::type slots_{};
   std::array<bool, size> alias_{};
+  std::array<std::size_t, size> target_{};  // what each Shared leaf stands for (bind_shared)
   std::tuple<const Wrt*...> wrt_;
   std::tuple<gradient_storage_t<Wrt>...> grads_;
   std::array<int, sizeof...(Wrt)> uses_{};

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "tapeless/core/error.hpp"
+#include "tapeless/core/shared.hpp"
 #include "tapeless/layers/layer.hpp"
 #include "tapeless/ops/add.hpp"
 
@@ -162,7 +163,7 @@ struct Residual {
       return std::move(skip) + Block::apply(std::forward<X>(x), p);
     } else {
       // x once, then the block reads it through a Shared leaf: the tree grows by the block only
-      auto block = Block::apply(Shared<E>{}, p);
+      auto block = Block::apply(Shared<E, detail::adjacent>{}, p);
       return std::forward<X>(x) + std::move(block);
     }
   }
