@@ -104,6 +104,15 @@ BOOST_AUTO_TEST_CASE(round_trip_float_and_double) {
   BOOST_TEST((c.values() == d.values()));
 }
 
+// A parameter-shaped matrix in PyTorch's layout, by the parameter's declared role.
+template <class Net>
+Eigen::MatrixXd torch_layout(const Net& net, const std::string& name, const Eigen::MatrixXd& ours) {
+  for (const ParameterInfo& p : net.parameters())
+    if (p.name == name) return p.role == ParameterRole::weight ? Eigen::MatrixXd(ours.transpose()) : ours;
+  BOOST_FAIL("no parameter " << name);
+  return {};
+}
+
 template <class S>
 void expect_torch_parity(const std::string& file, double tolerance) {
   Network<Mlp, S> net(0);
@@ -119,13 +128,44 @@ void expect_torch_parity(const std::string& file, double tolerance) {
   for (const char* name : {"0.weight", "0.bias", "2.weight", "2.bias"}) {
     const Eigen::MatrixXd ours = net.gradient(name).template cast<double>();
     const Eigen::MatrixXd& theirs = ref.m.at(std::string("grad.") + name);  // PyTorch layout
-    const Eigen::MatrixXd mine = ours.rows() == 1 ? ours : Eigen::MatrixXd(ours.transpose());
+    const Eigen::MatrixXd mine = torch_layout(net, name, ours);
     BOOST_TEST(((mine - theirs).norm() <= tolerance * theirs.norm()), name);
   }
 }
 
 BOOST_AUTO_TEST_CASE(pytorch_parity_f64) { expect_torch_parity<double>("torch_mlp_f64.safetensors", 1e-10); }
 BOOST_AUTO_TEST_CASE(pytorch_parity_f32) { expect_torch_parity<float>("torch_mlp_f32.safetensors", 1e-5); }
+
+BOOST_AUTO_TEST_CASE(one_wide_layers_follow_their_role_not_their_shape) {
+  // nn.Linear(1, 4) and nn.Linear(4, 1): weights [4, 1] and [1, 4] in PyTorch's file. A layout
+  // guessed from the shape took the 1 x 4 weight of Linear<1, 4> for a bias ([4]).
+  using Narrow = Sequential<Linear<1, 4>, Tanh, Linear<4, 1>>;
+  Network<Narrow, double> net(0);
+  load_safetensors(net, std::string(TAPELESS_FIXTURES) + "/torch_narrow_f64.safetensors");
+  const Reference ref(std::string(TAPELESS_FIXTURES) + "/torch_narrow_reference.txt");
+  Trainer<Network<Narrow, double>, MSE> trainer(net, 5);
+  trainer.inputs() = ref.m.at("x");
+  trainer.targets() = ref.m.at("targets");
+  const Eigen::MatrixXd out = trainer.infer();
+  BOOST_TEST(((out - ref.m.at("output")).norm() <= 1e-12 * ref.m.at("output").norm()));
+  const StepResult r = trainer.compute();
+  BOOST_TEST(std::abs(r.loss - ref.m.at("loss")(0, 0)) <= 1e-12 * ref.m.at("loss")(0, 0));
+  for (const char* name : {"0.weight", "0.bias", "2.weight", "2.bias"}) {
+    const Eigen::MatrixXd mine = torch_layout(net, name, net.gradient(name));
+    const Eigen::MatrixXd& theirs = ref.m.at(std::string("grad.") + name);
+    BOOST_TEST(((mine - theirs).norm() <= 1e-12 * theirs.norm()), name);
+  }
+  const std::string path = scratch("narrow.safetensors");
+  save_safetensors(net, path);
+  const Safetensors f = read_safetensors(path);
+  BOOST_TEST((f.find("0.weight")->shape == std::vector<std::uint64_t>{4, 1}));
+  BOOST_TEST((f.find("0.bias")->shape == std::vector<std::uint64_t>{4}));
+  BOOST_TEST((f.find("2.weight")->shape == std::vector<std::uint64_t>{1, 4}));
+  BOOST_TEST((f.find("2.bias")->shape == std::vector<std::uint64_t>{1}));
+  Network<Narrow, double> back(9);
+  load_safetensors(back, path);
+  BOOST_TEST((back.values() == net.values()));
+}
 
 BOOST_AUTO_TEST_CASE(half_precision_is_converted_on_load) {
   std::vector<unsigned char> data;

@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <memory>
+
 using namespace tapeless;
 
 using Mlp = Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>;
@@ -73,6 +75,25 @@ BOOST_AUTO_TEST_CASE(deep_residual_stacks_grow_linearly) {
   auto out = net.forward(input(x));
   // per block: Shared, W, b, affine, relu, + (without Shared it would double at every block)
   static_assert(decltype(Program(out))::positions() == 4 + 10 * 6);
+}
+
+BOOST_AUTO_TEST_CASE(residual_on_a_temporary_tensor_holds_its_value) {
+  // A tensor rvalue becomes a Constant (held by value), never a Var pointing at the temporary:
+  // the expression outlives the tensor (heap-allocated and freed, so ASan sees any dangling read).
+  Network<Res, double> net(2);
+  auto tensor = std::make_unique<Tensor<double, 1, 8>>();
+  tensor->value().setLinSpaced(-1.0, 1.0);
+  const Eigen::Matrix<double, 1, 8> x = tensor->value();
+  auto out = net.forward(std::move(*tensor));
+  tensor.reset();
+  BOOST_TEST((!detail::mentions_v<decltype(out), Tensor<double, 1, 8>>));  // no Var of the temporary
+  const Eigen::MatrixXd expected =
+      x + ((x * net.parameter("block.0.weight")).rowwise() +
+           Eigen::RowVectorXd(Eigen::MatrixXd(net.parameter("block.0.bias")).row(0)))
+              .array()
+              .tanh()
+              .matrix();
+  BOOST_TEST(((eval(out) - expected).norm() < 1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(unknown_parameter_name_is_named) {

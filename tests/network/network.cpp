@@ -58,6 +58,34 @@ BOOST_AUTO_TEST_CASE(copies_are_deep_and_views_follow_their_own_buffers) {
   BOOST_TEST(c.params().head.weight.value().data() == c.values().data());
 }
 
+BOOST_AUTO_TEST_CASE(a_moved_from_network_can_be_assigned_again) {
+  // Moved from, a network is empty (no buffers, no parameters); assigning to it, by copy or by
+  // move, makes it a whole network again. Copying from it throws instead of reading null.
+  Network<Mlp> a(1), b(2);
+  Network<Mlp> c = std::move(a);
+  BOOST_TEST(a.empty());
+  BOOST_TEST(a.parameters().empty());
+  BOOST_CHECK_THROW(Network<Mlp>{a}, std::logic_error);
+  a = b;
+  BOOST_TEST(!a.empty());
+  BOOST_TEST((a.values() == b.values()));
+  BOOST_TEST(a.parameters().size() == 4u);
+  BOOST_TEST(a.params().head.weight.value().data() == a.values().data());
+  BOOST_TEST((a.parameter("2.bias") == b.parameter("2.bias")));
+  Network<Mlp> d = std::move(c);
+  c = std::move(d);
+  BOOST_TEST(!c.empty());
+  BOOST_TEST(d.empty());
+  d = c;
+  BOOST_TEST((d.values() == c.values()));
+  Network<Mlp> e = std::move(d);
+  const Network<Mlp>::vector_type before = b.values();
+  BOOST_CHECK_THROW(b = d, std::logic_error);  // copying from an empty network: b keeps its weights
+  BOOST_TEST((b.values() == before));
+  b = std::move(d);  // moving one in empties b too
+  BOOST_TEST(b.empty());
+}
+
 BOOST_AUTO_TEST_CASE(parameters_by_name_and_index_are_views) {
   Network<Mlp> net(2);
   net.parameter("2.bias").setConstant(3.f);

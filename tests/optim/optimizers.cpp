@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdint>
 
 using namespace tapeless;
 using Net = Network<Sequential<Linear<3, 2>>, double>;
@@ -120,4 +121,32 @@ BOOST_AUTO_TEST_CASE(learning_rate_finder_sweeps_and_restores) {
   BOOST_CHECK_THROW(find_learning_rate(
                         trainer, model, [&](double lr) { return Sgd(model, {.lr = lr}); }, fill, 1.0, 0.1, 5),
                     std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(learning_rate_finder_records_each_steps_loss_before_its_update) {
+  // The documented semantics, replayed by hand: point i holds the loss of batch i at the weights
+  // left by the steps at lr_0 .. lr_{i-1}, the one the step at lr_i computes before updating.
+  using Model = Network<Sequential<Linear<2, 1>>, double>;
+  Model model(4);
+  auto fill = [](auto& t, int i) {
+    Rng rng(static_cast<std::uint64_t>(i) + 1);  // batch i depends on i only
+    for (Index r = 0; r < 8; ++r) {
+      t.inputs()(r, 0) = rng.uniform(-1, 1);
+      t.inputs()(r, 1) = rng.uniform(-1, 1);
+      t.targets()(r, 0) = t.inputs()(r, 0) + t.inputs()(r, 1);
+    }
+  };
+  Trainer<Model, MSE, 8> trainer(model);
+  const auto sweep = find_learning_rate(
+      trainer, model, [&](double lr) { return Sgd(model, {.lr = lr}); }, fill, 1e-2, 1.0, 5);
+  Model replay(4);
+  Trainer<Model, MSE, 8> by_hand(replay);
+  for (int i = 0; i < 5; ++i) {
+    fill(by_hand, i);
+    const double before_update = by_hand.compute().loss;
+    Sgd sgd(replay, {.lr = sweep[static_cast<std::size_t>(i)].lr});
+    by_hand.step(sgd);
+    BOOST_TEST(sweep[static_cast<std::size_t>(i)].loss == before_update);
+    BOOST_TEST((sweep[static_cast<std::size_t>(i)].status == StepResult::Status::ok));
+  }
 }

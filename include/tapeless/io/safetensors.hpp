@@ -5,8 +5,9 @@
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
 /// then the data, row-major little-endian, fully covered by the tensors without overlap.
 ///
-/// A network's parameter `k.weight` (In x Out here, x W) is stored as PyTorch's `nn.Linear`
-/// keeps it, [Out, In], and `k.bias` (1 x Out) as [Out]; the names are those of the equivalent
+/// A network's parameter is stored as its role says (layers/layer.hpp, `ParameterRole`): a weight
+/// (In x Out here, x W) as PyTorch's `nn.Linear` keeps it, [Out, In], a bias (1 x Out) as [Out],
+/// whatever the widths (a `Linear<1, N>` weight is [N, 1]); the names are those of the equivalent
 /// `torch.nn.Sequential`'s state_dict, and a map can rename them. Loading checks every tensor
 /// (presence, extra tensors, dtype, shape, offsets, finiteness) into a staging copy and only then
 /// writes the network: a failed load leaves the network untouched. Saving writes a temporary
@@ -221,9 +222,15 @@ struct LoadOptions {
 };
 
 namespace detail {
-// The file layout of a parameter: PyTorch's [Out, In] for an In x Out weight, [Out] for a bias.
+// The file layout of a parameter, by its role: PyTorch's [Out, In] for an In x Out weight (our
+// column-major buffer read in order is exactly that row-major transpose), [N] for a 1 x N bias.
 inline std::vector<std::uint64_t> torch_shape(const ParameterInfo& p) {
-  if (p.rows == 1) return {static_cast<std::uint64_t>(p.cols)};
+  switch (p.role) {
+    case ParameterRole::bias:
+      return {static_cast<std::uint64_t>(p.rows * p.cols)};
+    case ParameterRole::weight:
+      break;
+  }
   return {static_cast<std::uint64_t>(p.cols), static_cast<std::uint64_t>(p.rows)};
 }
 inline std::string file_name(const ParameterInfo& p, const std::map<std::string, std::string>& names) {

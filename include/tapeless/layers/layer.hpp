@@ -9,7 +9,8 @@
 /// - `static constexpr Index parameter_size`: how many scalars it owns;
 /// - `template <class X, class P> static auto apply(X&& x, const P& p)`: its forward expression;
 /// - `template <class P, class F> static void visit(P& p, const std::string& prefix, F&& f)`:
-///   calls f(name, tensor_ref) for each parameter, PyTorch-style names ("0.weight");
+///   calls f(name, tensor_ref, role) for each parameter, PyTorch-style names ("0.weight"), and
+///   the parameter's `ParameterRole`, which decides its layout in files;
 /// - `template <class P> static void init(P& p, Init how, Rng& rng)`.
 /// Backward is never written per layer: it comes from the engine.
 #pragma once
@@ -27,6 +28,13 @@ namespace tapeless {
 
 /// The width of a layer that keeps the width of its input (activations).
 inline constexpr int any_width = -1;
+
+/// What a parameter is to its layer, declared by the layer (never guessed from its shape). Model
+/// files follow it:
+/// - `weight`: an In x Out matrix the input multiplies from the right (y = x W); PyTorch's
+///   `nn.Linear` stores it transposed, [Out, In];
+/// - `bias`: a 1 x N row added to every row of the batch; stored as a vector, [N].
+enum class ParameterRole { weight, bias };
 
 /// Weight initialisation schemes of the reference notes.
 enum class Init {

@@ -40,8 +40,8 @@ struct Linear {
 
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
-    f(prefix + "weight", p.weight);
-    f(prefix + "bias", p.bias);
+    f(prefix + "weight", p.weight, ParameterRole::weight);
+    f(prefix + "bias", p.bias, ParameterRole::bias);
   }
 
   template <class P>

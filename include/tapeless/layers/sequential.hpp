@@ -159,8 +159,10 @@ struct Residual {
     if constexpr (is_invalid_v<E>) {
       return InvalidExpr{};
     } else if constexpr (is_leaf_v<E>) {
-      auto skip = as_expr(x);  // a leaf is a pointer: using it twice costs nothing
-      return std::move(skip) + Block::apply(std::forward<X>(x), p);
+      // a leaf is a pointer (or, for a tensor rvalue, a Constant holding its value: never a Var
+      // pointing at the temporary): using it twice costs nothing
+      auto skip = as_expr(std::forward<X>(x));
+      return skip + Block::apply(skip, p);
     } else {
       // x once, then the block reads it through a Shared leaf: the tree grows by the block only
       auto block = Block::apply(Shared<E, detail::adjacent>{}, p);

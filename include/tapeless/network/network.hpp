@@ -24,10 +24,11 @@ namespace tapeless {
 
 /// One parameter as the network lists it.
 struct ParameterInfo {
-  std::string name;  ///< PyTorch-style: "0.weight", "2.bias"
-  Index offset;      ///< into values() and gradients()
+  std::string name;    ///< PyTorch-style: "0.weight", "2.bias"
+  Index offset;        ///< into values() and gradients()
   Index rows;
   Index cols;
+  ParameterRole role;  ///< declared by its layer; decides the layout in model files
 };
 
 template <class Layers, class S = float>
@@ -48,17 +49,33 @@ class Network {
     Layers::init(state_->params, how, rng);
     index();
   }
-  Network(const Network& other) : state_(std::make_unique<State>()), info_(other.info_) {
+  /// A deep copy: its own buffers, its views into them. Throws std::logic_error if `other` was
+  /// moved from.
+  Network(const Network& other) : state_(std::make_unique<State>()), info_(other.checked().info_) {
     state_->values = other.state_->values;
     state_->gradients = other.state_->gradients;
   }
+  /// Copies values and gradients; into a moved-from network too, which becomes whole again.
+  /// Throws std::logic_error, leaving *this as it was, if `other` was moved from.
   Network& operator=(const Network& other) {
+    other.checked();
+    if (this == &other) return *this;
+    if (!state_) {
+      Network copy(other);
+      return *this = std::move(copy);
+    }
     state_->values = other.state_->values;  // same type, same size: no allocation
     state_->gradients = other.state_->gradients;
     return *this;
   }
+  /// A move takes the buffers (views and expressions built from them stay valid); the network
+  /// moved from is *empty*: it holds no buffers and no parameters, and may only be assigned to,
+  /// tested with empty(), or destroyed.
   Network(Network&&) noexcept = default;
   Network& operator=(Network&&) noexcept = default;
+
+  /// True for a network that was moved from.
+  bool empty() const noexcept { return !state_; }
 
   /// All parameter values, contiguous, in the order parameters() lists them.
   vector_type& values() noexcept { return state_->values; }
@@ -98,9 +115,14 @@ class Network {
 
   void index() {
     const S* base = state_->values.data();
-    Layers::visit(state_->params, "", [&](const std::string& name, const auto& ref) {
-      info_.push_back({name, static_cast<Index>(ref.value().data() - base), ref.rows(), ref.cols()});
+    Layers::visit(state_->params, "", [&](const std::string& name, const auto& ref, ParameterRole role) {
+      info_.push_back({name, static_cast<Index>(ref.value().data() - base), ref.rows(), ref.cols(), role});
     });
+  }
+
+  const Network& checked() const {
+    if (!state_) throw std::logic_error("tapeless::Network: copying from a network that was moved from (it is empty)");
+    return *this;
   }
 
   static matrix_view view(vector_type& buffer, const ParameterInfo& p) {

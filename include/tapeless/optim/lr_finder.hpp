@@ -1,6 +1,8 @@
 /// @file
-/// @brief The learning-rate finder of the reference notes (001): the loss after one step at each
-/// learning rate of a log-spaced sweep; the network is restored afterwards.
+/// @brief The learning-rate finder of the reference notes (001), as Smith's range test and
+/// fast.ai's lr_find run it: one training step per learning rate of a log-spaced sweep, each
+/// continuing from the weights the previous one left, recording the loss each step computed
+/// (before its own update); the network is restored afterwards.
 #pragma once
 
 #include "tapeless/network/trainer.hpp"
@@ -14,12 +16,19 @@ namespace tapeless {
 /// One point of a learning-rate sweep.
 struct LrPoint {
   double lr;
-  double loss;  ///< the loss of the step taken at lr (NaN if the step was not finite)
+  /// The loss of batch i at the weights the steps at the earlier rates left, computed by the step
+  /// at `lr` before its update (so the effect of `lr` shows from the next point on); NaN if it
+  /// was not finite.
+  double loss;
+  /// What the step at `lr` did: not ok when its update was refused (non-finite loss, gradient
+  /// or update), in which case the next point starts from the same weights.
+  StepResult::Status status;
 };
 
-/// For `steps` learning rates log-spaced from `lo` to `hi`: loads batch i with `fill(trainer, i)`,
-/// makes an optimizer with `make_optimizer(lr)` and takes one step, continuing from the weights
-/// the previous step left. The network's weights are restored exactly at the end.
+/// For `steps` learning rates lr_i log-spaced from `lo` to `hi`: loads batch i with
+/// `fill(trainer, i)`, makes an optimizer with `make_optimizer(lr_i)` and takes one step,
+/// continuing from the weights the previous step left; point i records lr_i and the loss that
+/// step computed before updating. The network's weights are restored exactly at the end.
 template <class Train, class Net, class MakeOptimizer, class Fill>
 std::vector<LrPoint> find_learning_rate(Train& trainer, Net& net, MakeOptimizer&& make_optimizer, Fill&& fill, double lo,
                                         double hi, int steps) {
@@ -32,7 +41,7 @@ std::vector<LrPoint> find_learning_rate(Train& trainer, Net& net, MakeOptimizer&
     fill(trainer, i);
     auto optimizer = make_optimizer(lr);
     const StepResult r = trainer.step(optimizer);
-    out.push_back({lr, r.ok() ? r.loss : std::nan("")});
+    out.push_back({lr, std::isfinite(r.loss) ? r.loss : std::nan(""), r.status});
   }
   net.values() = saved;
   return out;
