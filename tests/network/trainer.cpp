@@ -9,11 +9,13 @@
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <tuple>
+#include <vector>
 
 using namespace tapeless;
 
@@ -159,6 +161,62 @@ BOOST_AUTO_TEST_CASE(non_finite_step_leaves_the_weights_untouched) {
   trainer.inputs()(2, 3) = 0;
   BOOST_TEST(trainer.step(sgd).ok());
   BOOST_TEST(!(net.values() == before));
+}
+
+namespace {
+template <class S>
+auto optimizer_state(const Sgd<S>& o) {
+  return std::vector<S>(o.velocity().data(), o.velocity().data() + o.velocity().size());
+}
+template <class S>
+auto optimizer_state(const Adam<S>& o) {
+  std::vector<double> s(o.first_moment().data(), o.first_moment().data() + o.first_moment().size());
+  s.insert(s.end(), o.second_moment().data(), o.second_moment().data() + o.second_moment().size());
+  s.push_back(static_cast<double>(o.step_count()));
+  return s;
+}
+// One step of `optimizer` on a float network whose every weight gradient is finite but whose
+// update is not: weights, gradients aside, and the optimizer's state must stay bit for bit.
+template <class MakeOptimizer>
+void expect_refused_update(MakeOptimizer make, StepResult::Status expected) {
+  Network<Mlp, float> net(1);
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>> trainer(net, 4);
+  auto optimizer = make(net);
+  trainer.inputs().value().setConstant(3e19f);  // huge activations: finite loss and gradients
+  for (Index r = 0; r < 4; ++r) trainer.targets()(r, 0) = static_cast<int>(r % 3);
+  const Eigen::VectorXf before = net.values();
+  const auto state_before = optimizer_state(optimizer);
+  const StepResult r = trainer.step(optimizer);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST((r.status == expected), "status " << static_cast<int>(r.status));
+  BOOST_TEST((net.values().array() == before.array()).all());  // bit for bit
+  BOOST_TEST((optimizer_state(optimizer) == state_before));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_update_that_would_overflow_is_refused_and_changes_nothing) {
+  // Finite gradients, finite options, but w - lr g overflows float: the guard checks the update,
+  // not only the gradients.
+  expect_refused_update([](auto& net) { return Sgd(net, {.lr = 1e30}); }, StepResult::Status::non_finite_update);
+  expect_refused_update([](auto& net) { return Sgd(net, {.lr = 1e30, .momentum = 0.9}); },
+                        StepResult::Status::non_finite_update);
+  // Adam's update is bounded by lr, but its second moment g^2 overflows: refused too (else v
+  // would hold inf and that weight would never move again).
+  expect_refused_update([](auto& net) { return Adam(net, {.lr = 1e-3}); }, StepResult::Status::non_finite_update);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_adam_step_changes_no_weight_and_no_state) {
+  Network<Mlp, double> net(1);
+  Trainer<Network<Mlp, double>, SoftmaxCrossEntropy<>> trainer(net, 2);
+  Adam adam(net);
+  trainer.inputs().value().setOnes();
+  trainer.inputs()(0, 0) = 1e308;  // logits overflow to inf in the backward pass only
+  trainer.inputs()(1, 0) = -1e308;
+  const Eigen::VectorXd before = net.values();
+  const StepResult r = trainer.step(adam);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST((net.values().array() == before.array()).all());
+  BOOST_TEST(adam.step_count() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <string>
 #include <cstdint>
 
 using namespace tapeless;
@@ -149,4 +150,52 @@ BOOST_AUTO_TEST_CASE(learning_rate_finder_records_each_steps_loss_before_its_upd
     BOOST_TEST(sweep[static_cast<std::size_t>(i)].loss == before_update);
     BOOST_TEST((sweep[static_cast<std::size_t>(i)].status == StepResult::Status::ok));
   }
+}
+
+namespace {
+template <class F>
+std::string refusal(F&& make) {
+  try {
+    make();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(options_outside_their_domain_are_refused_at_construction) {
+  Net net(1);
+  Network<Sequential<Linear<3, 2>>, float> small(1);
+  const double nan = std::nan(""), inf = HUGE_VAL;
+  struct Case {
+    AdamOptions o;
+    const char* says;
+  };
+  for (const Case& c : {Case{{.lr = nan}, "lr"}, Case{{.lr = 0}, "lr"}, Case{{.lr = -1e-3}, "lr"}, Case{{.lr = inf}, "lr"},
+                        Case{{.beta1 = 1}, "beta1"}, Case{{.beta1 = -0.1}, "beta1"}, Case{{.beta1 = nan}, "beta1"},
+                        Case{{.beta2 = 1}, "beta2"}, Case{{.beta2 = 1.5}, "beta2"}, Case{{.eps = 0}, "eps"},
+                        Case{{.eps = -1}, "eps"}, Case{{.eps = nan}, "eps"}, Case{{.weight_decay = nan}, "weight_decay"},
+                        Case{{.weight_decay = -1}, "weight_decay"}}) {
+    const std::string what = refusal([&] { Adam adam(net, c.o); });
+    BOOST_TEST(what.find(std::string("tapeless::Adam: ") + c.says) == 0u, what);
+  }
+  // a rate that is finite in double but not in the network's float
+  BOOST_TEST(refusal([&] { Adam adam(small, {.lr = 1e40}); }).find("lr") != std::string::npos);
+  BOOST_TEST(refusal([&] { Sgd sgd(small, {.lr = 1e40}); }).find("lr") != std::string::npos);
+  struct SgdCase {
+    SgdOptions o;
+    const char* says;
+  };
+  for (const SgdCase& c : {SgdCase{{.lr = nan}, "lr"}, SgdCase{{.lr = 0}, "lr"}, SgdCase{{.momentum = -0.5}, "momentum"},
+                           SgdCase{{.momentum = nan}, "momentum"}, SgdCase{{.weight_decay = inf}, "weight_decay"}}) {
+    const std::string what = refusal([&] { Sgd sgd(net, c.o); });
+    BOOST_TEST(what.find(std::string("tapeless::Sgd: ") + c.says) == 0u, what);
+  }
+  // options changed later go through the same check, and a refused change keeps the old ones
+  Adam adam(net);
+  BOOST_CHECK_THROW(adam.set_options({.lr = nan}), std::invalid_argument);
+  BOOST_TEST(adam.options().lr == 1e-3);
+  adam.set_options({.lr = 0.5});
+  BOOST_TEST(adam.options().lr == 0.5);
 }

@@ -7,7 +7,10 @@
 /// After construction a step (forward, backward, optimizer update) and an inference allocate
 /// nothing, as long as the batch size stays the same.
 ///
-/// A step whose loss or gradient is not finite does not touch the weights: `step()` reports it.
+/// A step whose loss, gradient or update is not finite does not touch the weights (nor the
+/// optimizer's state): `step()` reports it. The built-in optimizers check their update before
+/// committing it, which covers the gradients too, so an unclipped step reads the gradients once
+/// for the check and once for the update.
 #pragma once
 
 #include "tapeless/core/leaf.hpp"
@@ -17,6 +20,7 @@
 #include "tapeless/optim/clip.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -25,7 +29,13 @@ namespace tapeless {
 
 /// What a training step did.
 struct StepResult {
-  enum class Status { ok, non_finite_loss, non_finite_gradient };
+  enum class Status {
+    ok,
+    non_finite_loss,      ///< the loss is NaN or infinite
+    non_finite_gradient,  ///< a gradient coefficient is NaN or infinite
+    non_finite_update,    ///< gradients are finite but the update would make a weight (or the
+                          ///< optimizer's state) non-finite: too large a rate for these gradients
+  };
   double loss = 0;
   Status status = Status::ok;
   bool ok() const noexcept { return status == Status::ok; }
@@ -88,23 +98,40 @@ class Trainer {
 
   /// Forward and backward on the current batch: the loss, and the gradients in net.gradients().
   StepResult compute() {
-    train_.run();
-    StepResult r;
-    r.loss = static_cast<double>(train_.scalar());
-    if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
-    else if (!detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
+    StepResult r = forward_backward();
+    if (r.ok() && !detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
     return r;
   }
 
-  /// One training step: compute(), then, only if loss and gradients are finite, clipping and the
-  /// optimizer's update. On a non-finite step the weights are left exactly as they were.
+  /// One training step: forward, backward, then, only if loss, gradients and update are all
+  /// finite, clipping and the optimizer's update. Otherwise the weights and the optimizer's state
+  /// are left exactly as they were, and the status says why.
+  ///
+  /// An optimizer's `update(net)` returns whether it committed the update (the built-in ones
+  /// check it first); an optimizer whose `update` returns void is trusted with finite gradients.
   template <class Optimizer>
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
-    StepResult r = compute();
+    StepResult r = forward_backward();
     if (!r.ok()) return r;
-    if (clip.max_norm > 0) clip_by_global_norm(net_.gradients(), clip.max_norm);
-    if (clip.max_value > 0) clip_by_value(net_.gradients(), clip.max_value);
-    optimizer.update(net_);
+    constexpr bool checks_update = requires {
+      { optimizer.update(net_) } -> std::same_as<bool>;
+    };
+    // clipping would hide a NaN (clamping compares it away), so the gradients are checked first
+    if (clip.max_norm > 0 || clip.max_value > 0 || !checks_update) {
+      if (!detail::all_finite(net_.gradients())) {
+        r.status = StepResult::Status::non_finite_gradient;
+        return r;
+      }
+      if (clip.max_norm > 0) clip_by_global_norm(net_.gradients(), clip.max_norm);
+      if (clip.max_value > 0) clip_by_value(net_.gradients(), clip.max_value);
+    }
+    if constexpr (checks_update) {
+      if (!optimizer.update(net_))
+        r.status = detail::all_finite(net_.gradients()) ? StepResult::Status::non_finite_update
+                                                         : StepResult::Status::non_finite_gradient;
+    } else {
+      optimizer.update(net_);
+    }
     return r;
   }
 
@@ -120,6 +147,14 @@ class Trainer {
   target_type y_;
   train_program train_;
   infer_program infer_;
+
+  StepResult forward_backward() {
+    train_.run();
+    StepResult r;
+    r.loss = static_cast<double>(train_.scalar());
+    if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
+    return r;
+  }
 };
 
 }  // namespace tapeless

@@ -4,64 +4,116 @@
 ///   g <- g + weight_decay * w
 ///   m <- b1 m + (1 - b1) g;          v <- b2 v + (1 - b2) g^2
 ///   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
-/// Moments are allocated once, at construction; the step count t is part of the state so that
-/// training can resume exactly.
+/// Options are checked at construction and on change (optim/options.hpp): lr > 0, b1 and b2 in
+/// [0, 1), eps > 0, weight_decay >= 0, all finite in the network's scalar type. An update is
+/// computed and checked before it is committed: if any new weight or moment would not be finite
+/// (g^2 overflowing, say, which would leave v infinite and freeze that weight for good), `update`
+/// returns false and weights, moments and step count stay bit for bit as they were. Moments are
+/// allocated once, at construction; the step count t is part of the state so that training can
+/// resume exactly, and `restore` checks a state as strictly as a model file's weights.
 #pragma once
+
+#include "tapeless/core/shape.hpp"
+#include "tapeless/detail/finite.hpp"
+#include "tapeless/optim/options.hpp"
 
 #include <Eigen/Core>
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 namespace tapeless {
 
 struct AdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0;
+  double lr = 1e-3;          ///< finite, > 0
+  double beta1 = 0.9;        ///< in [0, 1)
+  double beta2 = 0.999;      ///< in [0, 1)
+  double eps = 1e-8;         ///< finite, > 0
+  double weight_decay = 0;   ///< finite, >= 0
 };
 
 template <class S>
 class Adam {
  public:
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  /// The largest step count: 2^53, exact in double. Past it the count stays there (the bias
+  /// corrections are exactly 1 long before), so it can never overflow.
+  static constexpr std::int64_t max_steps = std::int64_t{1} << 53;
 
+  /// Throws std::invalid_argument if an option is outside its domain.
   template <class Net>
   explicit Adam(const Net& net, AdamOptions o = {})
-      : options_(o), m_(vector_type::Zero(net.values().size())), v_(vector_type::Zero(net.values().size())) {}
+      : options_(checked(o)), m_(vector_type::Zero(net.values().size())), v_(vector_type::Zero(net.values().size())) {}
 
-  void update(vector_type& w, const vector_type& g) {
-    ++step_;
+  /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
+  /// is not finite (a non-finite gradient included).
+  bool update(vector_type& w, const vector_type& g) {
+    const std::int64_t t = step_ < max_steps ? step_ + 1 : step_;
     const double b1 = options_.beta1, b2 = options_.beta2;
-    const S c1 = static_cast<S>(1 - std::pow(b1, static_cast<double>(step_)));
-    const S c2 = static_cast<S>(1 - std::pow(b2, static_cast<double>(step_)));
+    const S c1 = static_cast<S>(1 - std::pow(b1, static_cast<double>(t)));
+    const S c2 = static_cast<S>(1 - std::pow(b2, static_cast<double>(t)));
     const S wd = static_cast<S>(options_.weight_decay), lr = static_cast<S>(options_.lr),
             eps = static_cast<S>(options_.eps);
     const S sb1 = static_cast<S>(b1), sb2 = static_cast<S>(b2);
+    const auto gd = g.array() + wd * w.array();
+    const auto m = sb1 * m_.array() + (1 - sb1) * gd;
+    const auto v = sb2 * v_.array() + (1 - sb2) * gd.square();
+    if (!detail::all_finite_with_headroom(m, v, w.array() - lr * (m / c1) / ((v / c2).sqrt() + eps))) return false;
     m_.array() = sb1 * m_.array() + (1 - sb1) * (g.array() + wd * w.array());
     v_.array() = sb2 * v_.array() + (1 - sb2) * (g.array() + wd * w.array()).square();
     w.array() -= lr * (m_.array() / c1) / ((v_.array() / c2).sqrt() + eps);
+    step_ = t;
+    return true;
   }
   template <class Net>
-  void update(Net& net) {
-    update(net.values(), net.gradients());
+  bool update(Net& net) {
+    return update(net.values(), net.gradients());
   }
 
-  /// Sets the state (moments and step count), as a checkpoint saved it.
+  /// Throws std::invalid_argument naming the problem unless (m, v, steps) is a state Adam can
+  /// reach: `size` coefficients each, every m and v finite, v >= 0, 0 <= steps <= max_steps.
+  static void check_state(const vector_type& m, const vector_type& v, std::int64_t steps, Index size) {
+    auto fail = [](const std::string& what) { return std::invalid_argument("tapeless::Adam: state: " + what); };
+    if (m.size() != size || v.size() != size)
+      throw fail("moments of " + std::to_string(m.size()) + " and " + std::to_string(v.size()) +
+                 " coefficients for a network of " + std::to_string(size));
+    for (Index i = 0; i < size; ++i) {
+      if (!std::isfinite(m(i))) throw fail("first moment at " + std::to_string(i) + " is not finite");
+      if (!std::isfinite(v(i)) || v(i) < 0)
+        throw fail("second moment at " + std::to_string(i) + " is not finite and >= 0 (" + std::to_string(v(i)) + ")");
+    }
+    if (steps < 0 || steps > max_steps)
+      throw fail("step count " + std::to_string(steps) + " is outside [0, 2^53]");
+  }
+
+  /// Sets the state (moments and step count), as a checkpoint saved it; checks it first
+  /// (check_state) and throws, changing nothing, if it is not a state Adam can reach.
   void restore(const vector_type& m, const vector_type& v, std::int64_t steps) {
+    check_state(m, v, steps, m_.size());
     m_ = m;
     v_ = v;
     step_ = steps;
   }
 
-  AdamOptions& options() noexcept { return options_; }
+  const AdamOptions& options() const noexcept { return options_; }
+  /// Changes the options (a schedule's new rate, say); throws, keeping the old ones, if invalid.
+  void set_options(const AdamOptions& o) { options_ = checked(o); }
   std::int64_t step_count() const noexcept { return step_; }
   const vector_type& first_moment() const noexcept { return m_; }
   const vector_type& second_moment() const noexcept { return v_; }
 
  private:
+  static AdamOptions checked(const AdamOptions& o) {
+    detail::require_rate<S>("Adam", "lr", o.lr);
+    detail::require_unit_interval("Adam", "beta1", o.beta1);
+    detail::require_unit_interval("Adam", "beta2", o.beta2);
+    detail::require_rate<S>("Adam", "eps", o.eps);
+    detail::require_non_negative<S>("Adam", "weight_decay", o.weight_decay);
+    return o;
+  }
+
   AdamOptions options_;
   vector_type m_, v_;
   std::int64_t step_ = 0;

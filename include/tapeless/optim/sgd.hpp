@@ -2,18 +2,23 @@
 /// @brief Stochastic gradient descent, with momentum and weight decay (PyTorch's formulation).
 ///
 ///   g <- g + weight_decay * w;   v <- momentum * v + g;   w <- w - lr * v
-/// (with momentum 0: w <- w - lr * g, the reference notes' plain update). One vectorised pass
-/// over a network's contiguous buffers; the velocity is allocated once, at construction.
+/// (with momentum 0: w <- w - lr * g, the reference notes' plain update). Options are checked at
+/// construction and on change (optim/options.hpp). An update is computed and checked before it
+/// is committed: if any new weight or velocity would not be finite, `update` returns false and
+/// leaves weights and velocity bit for bit as they were. The velocity is allocated once.
 #pragma once
+
+#include "tapeless/detail/finite.hpp"
+#include "tapeless/optim/options.hpp"
 
 #include <Eigen/Core>
 
 namespace tapeless {
 
 struct SgdOptions {
-  double lr = 0.01;
-  double momentum = 0;
-  double weight_decay = 0;
+  double lr = 0.01;          ///< finite, > 0
+  double momentum = 0;       ///< finite, >= 0
+  double weight_decay = 0;   ///< finite, >= 0
 };
 
 template <class S>
@@ -21,31 +26,48 @@ class Sgd {
  public:
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
 
+  /// Throws std::invalid_argument if an option is outside its domain.
   template <class Net>
-  explicit Sgd(const Net& net, SgdOptions o = {}) : options_(o), velocity_(vector_type::Zero(net.values().size())) {}
+  explicit Sgd(const Net& net, SgdOptions o = {})
+      : options_(checked(o)), velocity_(vector_type::Zero(net.values().size())) {}
 
-  /// Updates `w` in place from its gradient `g`.
-  void update(vector_type& w, const vector_type& g) {
+  /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
+  /// is not finite (a non-finite gradient included).
+  bool update(vector_type& w, const vector_type& g) {
     const S lr = static_cast<S>(options_.lr), mu = static_cast<S>(options_.momentum),
             wd = static_cast<S>(options_.weight_decay);
     if (options_.momentum == 0 && options_.weight_decay == 0) {
+      if (!detail::all_finite_with_headroom(w.array() - lr * g.array())) return false;
       w -= lr * g;
     } else if (options_.momentum == 0) {
+      if (!detail::all_finite_with_headroom(w.array() - lr * (g.array() + wd * w.array()))) return false;
       w -= lr * (g + wd * w);
     } else {
+      const auto v = mu * velocity_.array() + g.array() + wd * w.array();
+      if (!detail::all_finite_with_headroom(v, w.array() - lr * v)) return false;
       velocity_ = mu * velocity_ + g + wd * w;
       w -= lr * velocity_;
     }
+    return true;
   }
   template <class Net>
-  void update(Net& net) {
-    update(net.values(), net.gradients());
+  bool update(Net& net) {
+    return update(net.values(), net.gradients());
   }
 
-  SgdOptions& options() noexcept { return options_; }
+  const SgdOptions& options() const noexcept { return options_; }
+  /// Changes the options (a schedule's new rate, say); throws, keeping the old ones, if invalid.
+  void set_options(const SgdOptions& o) { options_ = checked(o); }
   const vector_type& velocity() const noexcept { return velocity_; }
 
  private:
+  static SgdOptions checked(const SgdOptions& o) {
+    detail::require_rate<S>("Sgd", "lr", o.lr);
+    detail::require_non_negative<S>("Sgd", "momentum", o.momentum);
+    detail::require_non_negative<S>("Sgd", "weight_decay", o.weight_decay);
+    return o;
+  }
+
   SgdOptions options_;
   vector_type velocity_;
 };

@@ -1,0 +1,46 @@
+/// @file
+/// @brief The domain checks every optimizer's options go through, at construction and on change.
+///
+/// An option outside its domain (a NaN or non-positive rate, a beta outside [0, 1), a
+/// non-positive eps, a negative or non-finite weight decay) would turn every weight into NaN on
+/// the first step; it is refused with `std::invalid_argument` naming the optimizer, the option,
+/// its value and the rule. So is a value that is fine in double but not in the network's scalar
+/// type (an lr of 1e40 for a float network is +inf there; an eps of 1e-50 is 0).
+#pragma once
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace tapeless::detail {
+
+/// Throws unless `ok`: "tapeless::<optimizer>: <name> = <value> <rule>".
+inline void require_option(bool ok, const char* optimizer, const char* name, double value, const char* rule) {
+  if (ok) return;
+  std::ostringstream s;
+  s << "tapeless::" << optimizer << ": " << name << " = " << value << ' ' << rule;
+  throw std::invalid_argument(s.str());
+}
+
+/// A rate: finite and > 0, in double and in S.
+template <class S>
+void require_rate(const char* optimizer, const char* name, double v) {
+  const S s = static_cast<S>(v);
+  require_option(std::isfinite(v) && v > 0 && std::isfinite(s) && s > 0, optimizer, name, v,
+                 "must be finite and > 0 (in the network's scalar type too)");
+}
+
+/// A coefficient: finite and >= 0, in double and in S.
+template <class S>
+void require_non_negative(const char* optimizer, const char* name, double v) {
+  require_option(std::isfinite(v) && v >= 0 && std::isfinite(static_cast<S>(v)), optimizer, name, v,
+                 "must be finite and >= 0");
+}
+
+/// A decay rate: in [0, 1).
+inline void require_unit_interval(const char* optimizer, const char* name, double v) {
+  require_option(v >= 0 && v < 1, optimizer, name, v, "must lie in [0, 1)");
+}
+
+}  // namespace tapeless::detail
