@@ -1,5 +1,6 @@
 // io/checkpoint.hpp: training resumed from a checkpoint continues exactly as if never stopped.
 #define BOOST_TEST_MODULE io_checkpoint
+#include "support/hostile.hpp"
 #include "tapeless/io/checkpoint.hpp"
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
@@ -64,4 +65,35 @@ BOOST_AUTO_TEST_CASE(a_weights_only_file_is_not_a_checkpoint) {
   }
   BOOST_TEST((other.values() == before));
   BOOST_TEST(adam.step_count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_state_is_checked_as_strictly_as_weights) {
+  // Hand-crafted checkpoints (tests/fixtures/hostile/make_hostile.py) for the tests' 4-8-3 MLP.
+  using Mlp = Network<Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>>;
+  Mlp net(1);
+  Adam adam(net);
+  const Eigen::VectorXf weights = net.values();
+  auto expect = [&](const std::string& name, const std::string& problem) {
+    const std::string path = test::hostile(name);
+    std::string error;
+    try {
+      load_checkpoint(net, adam, path);
+    } catch (const safetensors_error& e) {
+      error = e.what();
+    }
+    BOOST_TEST(error.find("tapeless: " + path + ": " + problem) == 0u, name << ": " << error);
+    BOOST_TEST((net.values().array() == weights.array()).all());  // nothing changed
+    BOOST_TEST(adam.step_count() == 0);
+    BOOST_TEST(adam.first_moment().isZero());
+    BOOST_TEST(adam.second_moment().isZero());
+  };
+  expect("checkpoint_m_nan.safetensors", "tensor 'optimizer.m' has a non-finite value (nan) at flat index 5");
+  expect("checkpoint_v_inf.safetensors", "tensor 'optimizer.v' has a non-finite value (inf) at flat index 66");
+  expect("checkpoint_v_negative.safetensors", "tapeless::Adam: state: second moment at 10 is not finite and >= 0");
+  expect("checkpoint_step_max.safetensors", "tapeless::Adam: state: step count 9223372036854775807 is outside [0, 2^53]");
+  // the same file with a sound state loads: the refusals above are about the state alone
+  load_checkpoint(net, adam, test::hostile("checkpoint_valid.safetensors"));
+  BOOST_TEST(adam.step_count() == 3);
+  BOOST_TEST(adam.second_moment()(10) == 0.001f);
+  BOOST_TEST(net.values().isConstant(0.5f));
 }

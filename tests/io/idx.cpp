@@ -1,6 +1,7 @@
 // io/idx.hpp: good files (plain and gzip) and every kind of bad file, made by hand; each error
 // names the file and the problem.
 #define BOOST_TEST_MODULE io_idx
+#include "support/hostile.hpp"
 #include "tapeless/io/idx.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -78,7 +79,7 @@ BOOST_AUTO_TEST_CASE(good_files_plain_and_gzip) {
 
 BOOST_AUTO_TEST_CASE(each_bad_file_names_its_problem) {
   const std::string missing = scratch("does_not_exist");
-  BOOST_TEST(error_of([&] { read_idx_images(missing, 2, 3); }) == "tapeless: " + missing + ": cannot open the file");
+  BOOST_TEST(error_of([&] { read_idx_images(missing, 2, 3); }) == "tapeless: " + missing + ": cannot open the file (No such file or directory)");
 
   const std::string magic = write_plain("magic", Bytes{0x1f, 0x00, 8, 3, 0, 0});
   BOOST_TEST(error_of([&] { read_idx_images(magic, 2, 3); }) ==
@@ -119,4 +120,30 @@ BOOST_AUTO_TEST_CASE(each_bad_file_names_its_problem) {
   const std::string empty = write_plain("empty", Bytes{});
   BOOST_TEST(error_of([&] { read_idx_labels(empty, 10); }) ==
              "tapeless: " + empty + ": truncated: the 4-byte magic number is missing");
+}
+
+BOOST_AUTO_TEST_CASE(declared_sizes_are_checked_before_anything_is_allocated) {
+  // [2^31, 2^31, 4]: 2^64 bytes, which wrapped to 0 and "succeeded" with no data
+  const std::string overflow = test::hostile("idx_dims_overflow.idx");
+  BOOST_TEST(error_of([&] { read_idx(overflow, 3); }) ==
+             "tapeless: " + overflow +
+                 ": declares 2147483648x2147483648x4 = more than 2^64 bytes of data, over the limit of 1073741824");
+  // 32 bytes of gzip declaring 1 x 65536 x 65536 images (4 GiB): refused, not allocated
+  const std::string bomb = test::hostile("idx_gzip_claims_4gb.idx.gz");
+  BOOST_TEST(error_of([&] { read_idx_images(bomb, 65536, 65536); }) ==
+             "tapeless: " + bomb + ": declares 1x65536x65536 = 4294967296 bytes of data, over the limit of 1073741824");
+  // under a cap of the caller's, a compressed file's data is allocated as it arrives: a 32-byte
+  // file claiming 4 GiB fails as truncated, having allocated one chunk at most
+  BOOST_TEST(error_of([&] { read_idx(bomb, 3, std::uint64_t{8} << 30); }) ==
+             "tapeless: " + bomb + ": truncated: the header declares 4294967296 bytes of data, the file has 0");
+  // a plain file's declared size is compared with the file's before reading
+  const std::string plain = test::hostile("idx_plain_truncated.idx");
+  BOOST_TEST(error_of([&] { read_idx_images(plain, 28, 28); }) ==
+             "tapeless: " + plain + ": truncated: the header declares 784000 bytes of data, the file has 10");
+}
+
+BOOST_AUTO_TEST_CASE(only_regular_files_are_read_and_nothing_blocks) {
+  const test::watchdog guard(20);
+  for (const auto& [path, problem] : test::non_regular_files(scratch("special")))
+    BOOST_TEST(error_of([&] { read_idx_images(path, 28, 28); }) == "tapeless: " + path + ": " + problem);
 }

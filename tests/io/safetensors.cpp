@@ -2,6 +2,7 @@
 // fixtures/make_torch_mlp.py), and every kind of bad file with its exact error; neither the
 // network in memory nor the file on disk changes on a failure.
 #define BOOST_TEST_MODULE io_safetensors
+#include "support/hostile.hpp"
 #include "tapeless/io/safetensors.hpp"
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
@@ -11,7 +12,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -197,7 +202,7 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
     BOOST_TEST((net.values().array() == before.array()).all());
   };
   const std::string missing = scratch("none.safetensors");
-  expect(missing, "cannot open the file");
+  expect(missing, "cannot open the file (No such file or directory)");
   const std::string tiny = scratch("tiny");
   std::ofstream(tiny, std::ios::binary).write("\x01\x02\x03\x04", 4);
   expect(tiny,
@@ -240,18 +245,144 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(failed_save_leaves_the_previous_file) {
+  // A write that fails half-way (the file-size limit, which binds root too): the previous file is
+  // byte-identical, no temporary file is left, and the error gives the system's reason.
   Network<Mlp, float> a(1), b(2);
-  const std::string path = scratch("checkpoint.safetensors");
+  const std::filesystem::path dir = scratch("failed_save");
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "model.safetensors").string();
   save_safetensors(a, path);
   const auto before = bytes_of(path);
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  std::filesystem::create_directory(tmp);  // the temporary file cannot be created
+  ::rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+  ::rlimit small = old;
+  small.rlim_cur = 100;
+  ::setrlimit(RLIMIT_FSIZE, &small);
   const std::string error = error_of([&] { save_safetensors(b, path); });
-  std::filesystem::remove(tmp);
-  BOOST_TEST(error == "tapeless: " + path + ": cannot create the temporary file " + tmp +
-                          "; the previous file, if any, is unchanged");
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  BOOST_TEST(error.find("tapeless: " + path + ": writing ") == 0u, error);
+  BOOST_TEST(error.find("failed (File too large); the previous file, if any, is unchanged") != std::string::npos, error);
   BOOST_TEST((bytes_of(path) == before));
+  BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir), {}) == 1);  // no temporary file
   save_safetensors(b, path);  // and a save that works replaces it
   BOOST_TEST(!(bytes_of(path) == before));
-  BOOST_TEST(!std::filesystem::exists(tmp));
+}
+
+BOOST_AUTO_TEST_CASE(save_creates_its_temporary_file_exclusively) {
+  // Symlinks planted at the names a predictable scheme would use (NAME.tmp-PID, and the ones
+  // around it) must not redirect the write: the victim stays as it was.
+  Network<Mlp, float> a(1);
+  const std::filesystem::path dir = scratch("planted");
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "model.safetensors").string();
+  const std::string victim = (dir / "victim").string();
+  std::ofstream(victim) << "victim";
+  for (int pid = ::getpid() - 2; pid <= ::getpid() + 2; ++pid)
+    std::filesystem::create_symlink(victim, path + ".tmp-" + std::to_string(pid));
+  save_safetensors(a, path);
+  std::ifstream in(victim);
+  BOOST_TEST(std::string(std::istreambuf_iterator<char>(in), {}) == "victim");
+  Network<Mlp, float> back(2);
+  load_safetensors(back, path);
+  BOOST_TEST((back.values() == a.values()));
+}
+
+BOOST_AUTO_TEST_CASE(save_keeps_the_permissions_and_follows_a_symlinked_target) {
+  Network<Mlp, float> a(1), b(2);
+  const std::filesystem::path dir = scratch("perms");
+  std::filesystem::create_directories(dir);
+  const std::string real = (dir / "real.safetensors").string();
+  save_safetensors(a, real);
+  std::filesystem::permissions(real, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::group_read);
+  const std::string link = (dir / "link.safetensors").string();
+  std::filesystem::create_symlink(real, link);
+  save_safetensors(b, link);  // replaces the file the link points to; the link stays a link
+  BOOST_TEST(std::filesystem::is_symlink(link));
+  Network<Mlp, float> back(3);
+  load_safetensors(back, real);
+  BOOST_TEST((back.values() == b.values()));
+  BOOST_TEST((std::filesystem::status(real).permissions() ==
+              (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | std::filesystem::perms::group_read)));
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_save_leaves_no_temporary_file) {
+  // A child saves a 4 MB model over and over; SIGINT arrives at a random moment. Whatever it
+  // interrupts, the directory then holds the model file alone (or nothing), never a temporary.
+  using Big = Sequential<Linear<1000, 1000>>;
+  const std::filesystem::path dir = scratch("interrupted");
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "big.safetensors").string();
+  Network<Big, float> net(1);
+  Rng rng(3);
+  for (int round = 0; round < 6; ++round) {
+    const pid_t child = ::fork();
+    BOOST_TEST_REQUIRE(child >= 0);
+    if (child == 0) {
+      for (;;) save_safetensors(net, path);
+    }
+    ::usleep(static_cast<useconds_t>(20000 + rng.below(60000)));
+    ::kill(child, SIGINT);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    BOOST_TEST((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT));
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      BOOST_TEST(entry.path().string() == path, "left behind: " << entry.path());
+  }
+  Network<Big, float> back(2);
+  load_safetensors(back, path);  // the last complete save
+  BOOST_TEST((back.values() == net.values()));
+}
+
+BOOST_AUTO_TEST_CASE(hostile_files_are_refused_by_name_and_change_nothing) {
+  Network<Mlp, float> net(9);
+  const Eigen::VectorXf before = net.values();
+  auto expect = [&](const std::string& name, const std::string& problem) {
+    const std::string path = test::hostile(name);
+    const std::string error = error_of([&] { load_safetensors(net, path); });
+    BOOST_TEST(error.find("tapeless: " + path + ": " + problem) == 0u, name << ": " << error);
+    BOOST_TEST((net.values().array() == before.array()).all());
+  };
+  // F64 values beyond float's range are checked after conversion (they would be +-inf)
+  expect("f64_beyond_float.safetensors",
+         "tensor '2.bias' has a value (1e+300) at flat index 1 outside the range of the network's scalar type");
+  Network<Mlp, double> wide(1);
+  load_safetensors(wide, test::hostile("f64_beyond_float.safetensors"));  // a double network takes it
+  BOOST_TEST(wide.parameter("2.bias")(0, 1) == 1e300);
+  // shape products that overflow 64 bits
+  expect("shape_overflow_zero.safetensors", "tensor 'x': shape [4294967296, 4294967296]... of F32 overflows 64 bits");
+  expect("shape_overflow_wraps.safetensors", "tensor 'x': shape [9223372036854775809]... of F32 overflows 64 bits");
+  // header oddities
+  expect("duplicate_name.safetensors", "the header names '0.bias' twice");
+  expect("nul_in_header.safetensors", "the header holds a NUL byte at offset ");
+  expect("trailing_text.safetensors", "the header is not valid JSON (");
+  expect("dot_name.safetensors", "tensor '.': is not a valid tensor name");
+}
+
+BOOST_AUTO_TEST_CASE(only_regular_files_are_read_and_nothing_blocks) {
+  Network<Mlp, float> net(9);
+  const Eigen::VectorXf before = net.values();
+  const test::watchdog guard(20);
+  for (const auto& [path, problem] : test::non_regular_files(scratch("special"))) {
+    const std::string error = error_of([&] { load_safetensors(net, path); });
+    BOOST_TEST(error == "tapeless: " + path + ": " + problem);
+    BOOST_TEST((net.values().array() == before.array()).all());
+  }
+  // a header over the format's 100 MB cap (a sparse file: its length field says 150 MB)
+  const std::string big = scratch("big_header");
+  {
+    std::ofstream out(big, std::ios::binary);
+    const std::uint64_t n = 150'000'000;
+    for (int i = 0; i < 8; ++i) out.put(static_cast<char>(n >> (8 * i)));
+  }
+  std::filesystem::resize_file(big, 8 + 150'000'000 + 16);
+  BOOST_TEST(error_of([&] { (void)read_safetensors(big); }) ==
+             "tapeless: " + big + ": header length 150000000 is over the limit of 100000000 bytes");
+  std::filesystem::remove(big);
+  // and the caller's cap on the file size
+  const std::string path = scratch("capped.safetensors");
+  save_safetensors(net, path);
+  BOOST_TEST(error_of([&] { (void)read_safetensors(path, 100); }).find("more than the limit of 100") != std::string::npos);
 }

@@ -4,7 +4,9 @@
 ///
 /// The parameters are stored as save_safetensors stores them; the moments as "optimizer.m" and
 /// "optimizer.v" (flat, in the network's buffer order), the step count in the metadata
-/// ("optimizer.step"). Loading checks everything before changing the network or the optimizer.
+/// ("optimizer.step"). Loading checks everything before changing the network or the optimizer:
+/// the weights as load_safetensors does, the moments as strictly (finite in the network's scalar
+/// type, the second moment >= 0) and the step count (0 to 2^53).
 #pragma once
 
 #include "tapeless/io/safetensors.hpp"
@@ -47,15 +49,23 @@ void load_checkpoint(Net& net, Adam<typename Net::scalar_type>& adam, const std:
   try {
     std::size_t used = 0;
     steps = std::stoll(step->second, &used);
-    if (used != step->second.size() || steps < 0) throw std::invalid_argument("");
+    if (step->second.empty() || step->second[0] < '0' || step->second[0] > '9' || used != step->second.size())
+      throw std::invalid_argument("");
   } catch (const std::logic_error&) {
     throw fail("optimizer.step '" + step->second + "' is not a step count");
   }
-  typename Adam<typename Net::scalar_type>::vector_type m_values(static_cast<Index>(n)), v_values(static_cast<Index>(n));
-  const auto mv = file.values(*m), vv = file.values(*v);
-  for (std::size_t i = 0; i < n; ++i) {
-    m_values(static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(mv[i]);
-    v_values(static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(vv[i]);
+  using Optimizer = Adam<typename Net::scalar_type>;
+  typename Optimizer::vector_type m_values(static_cast<Index>(n)), v_values(static_cast<Index>(n));
+  // converted, then checked as strictly as weights: finite in the network's type, v >= 0, and a
+  // step count that cannot overflow
+  detail::convert_checked(file.values(*m), m_values.data(), false,
+                          [&](const std::string& what) { return fail("tensor 'optimizer.m' " + what); });
+  detail::convert_checked(file.values(*v), v_values.data(), false,
+                          [&](const std::string& what) { return fail("tensor 'optimizer.v' " + what); });
+  try {
+    Optimizer::check_state(m_values, v_values, steps, static_cast<Index>(n));
+  } catch (const std::invalid_argument& e) {
+    throw fail(e.what());
   }
   // the parameters last: load_safetensors checks everything before it changes the network
   file.tensors.erase(std::remove_if(file.tensors.begin(), file.tensors.end(),

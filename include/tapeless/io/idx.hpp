@@ -2,13 +2,16 @@
 /// @brief Reading IDX files (the MNIST / Fashion-MNIST format), gzip-compressed or plain.
 ///
 /// Every problem is an `idx_error` whose message names the file and what is wrong: a file that
-/// cannot be opened, a wrong magic number, a wrong element type or number of dimensions,
+/// cannot be opened or is not a regular file, a declared size over the limit, a wrong magic number, a wrong element type or number of dimensions,
 /// unexpected dimensions, a truncated file, trailing bytes, a label out of range. Nothing is
 /// returned from a file that fails a check.
 ///
 /// Needs zlib (Debian zlib1g-dev; link ZLIB::ZLIB), which reads plain files too.
 #pragma once
 
+#include "tapeless/io/file.hpp"
+
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -41,11 +44,23 @@ inline std::string hex32(std::uint32_t v) {
 }
 }  // namespace detail
 
-/// Reads an IDX file of unsigned bytes with `expected_rank` dimensions.
-inline IdxData read_idx(const std::string& path, std::uint32_t expected_rank) {
+/// The most data read_idx accepts by default: 1 GiB (Fashion-MNIST's training images are 47 MB).
+inline constexpr std::uint64_t max_idx_bytes = std::uint64_t{1} << 30;
+
+/// Reads an IDX file of unsigned bytes with `expected_rank` dimensions, gzip-compressed or
+/// plain. The file must be a regular file (opened without blocking, io/file.hpp). The declared
+/// size is computed without overflow and must not exceed `max_bytes`; a plain file's must match
+/// the file's size before anything is allocated, and a compressed file's data is allocated as it
+/// is decompressed, so a small file that declares a huge size costs no memory.
+inline IdxData read_idx(const std::string& path, std::uint32_t expected_rank, std::uint64_t max_bytes = max_idx_bytes) {
   auto fail = [&](const std::string& what) { return idx_error("tapeless: " + path + ": " + what); };
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
-  if (!file) throw fail("cannot open the file");
+  std::uint64_t file_size = 0;
+  detail::unique_fd fd = detail::open_regular_file(path, ~std::uint64_t{0}, file_size, fail);
+  unsigned char sniff[2] = {0, 0};
+  const bool gzip = ::pread(fd.get(), sniff, 2, 0) == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b;
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzdopen(fd.get(), "rb"), gzclose);
+  if (!file) throw fail("cannot read the file");
+  (void)fd.release();  // gzclose closes it
   auto read = [&](void* out, std::size_t n) -> std::size_t {
     std::size_t done = 0;
     while (done < n) {
@@ -75,15 +90,37 @@ inline IdxData read_idx(const std::string& path, std::uint32_t expected_rank) {
                " (magic number " + detail::hex32(magic) + ")");
   IdxData out;
   std::uint64_t total = 1;
+  bool overflow = false;
   for (std::uint32_t i = 0; i < expected_rank; ++i) {
     if (read(word.data(), 4) != 4) throw fail("truncated in the header (dimension " + std::to_string(i) + ")");
     out.dims.push_back(be32(word));
-    total *= out.dims.back();
+    overflow = overflow || __builtin_mul_overflow(total, std::uint64_t{out.dims.back()}, &total);
   }
-  if (total > (std::uint64_t{1} << 32)) throw fail("declares " + std::to_string(total) + " bytes of data: too large");
-  out.bytes.resize(static_cast<std::size_t>(total));
-  const std::size_t got = read(out.bytes.data(), out.bytes.size());
-  if (got != out.bytes.size())
+  std::string dims;
+  for (std::size_t i = 0; i < out.dims.size(); ++i) {
+    if (i) dims += 'x';
+    dims += std::to_string(out.dims[i]);
+  }
+  if (overflow || total > max_bytes)
+    throw fail("declares " + dims + " = " + (overflow ? std::string("more than 2^64") : std::to_string(total)) +
+               " bytes of data, over the limit of " + std::to_string(max_bytes));
+  const std::uint64_t header = 4 + 4 * std::uint64_t{expected_rank};
+  if (!gzip && file_size - header != total)
+    throw fail(file_size - header < total
+                   ? "truncated: the header declares " + std::to_string(total) + " bytes of data, the file has " +
+                         std::to_string(file_size - header)
+                   : "has data beyond the " + std::to_string(total) + " bytes its header declares");
+  // allocated as the data arrives (a compressed file's declared size is only a claim)
+  constexpr std::size_t chunk = std::size_t{1} << 24;
+  std::size_t got = 0;
+  while (got < total) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(total - got, chunk));
+    out.bytes.resize(got + want);
+    const std::size_t n = read(out.bytes.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  if (got != total)
     throw fail("truncated: the header declares " + std::to_string(total) + " bytes of data, the file has " +
                std::to_string(got));
   char extra = 0;

@@ -17,6 +17,7 @@
 /// Needs nlohmann-json (Debian nlohmann-json3-dev), header-only.
 #pragma once
 
+#include "tapeless/io/file.hpp"
 #include "tapeless/network/network.hpp"
 
 #include <Eigen/Core>
@@ -32,7 +33,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,6 +55,7 @@ struct SafetensorsTensor {
   std::vector<std::uint64_t> shape;
   std::uint64_t begin = 0;  ///< byte offsets into the data
   std::uint64_t end = 0;
+  /// The number of values (the product of the shape; a parsed file guarantees it does not overflow).
   std::uint64_t count() const {
     std::uint64_t n = 1;
     for (auto d : shape) n *= d;
@@ -107,8 +111,27 @@ inline std::string shape_string(const std::vector<std::uint64_t>& s) {
 }
 }  // namespace detail
 
+/// The largest header a reader accepts: 100 MB, as the format's reference implementation.
+inline constexpr std::uint64_t max_safetensors_header = 100'000'000;
+
+namespace detail {
+/// a * b, or false if it overflows 64 bits.
+inline bool multiply(std::uint64_t a, std::uint64_t b, std::uint64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
+
+/// A tensor name: non-empty dotted parts ("0.weight", "optimizer.m"), no control characters.
+inline bool valid_tensor_name(const std::string& name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+}  // namespace detail
+
 /// Parses and validates the bytes of a safetensors file; throws safetensors_error naming
-/// `source` (the file) and the problem.
+/// `source` (the file) and the problem. Besides the offsets, it refuses a header over 100 MB, a
+/// header that is not exactly one JSON object followed by space padding (a NUL byte or trailing
+/// text), duplicate or malformed tensor names, and shapes whose byte size overflows 64 bits; so
+/// `values()` of every tensor of a parsed file is bounded by the file's size.
 inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, const std::string& source) {
   auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
   if (bytes.size() < 8)
@@ -118,13 +141,35 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
   if (n > bytes.size() - 8)
     throw fail("header length " + std::to_string(n) + " is larger than the rest of the file (" +
                std::to_string(bytes.size() - 8) + " bytes)");
+  if (n > max_safetensors_header)
+    throw fail("header length " + std::to_string(n) + " is over the limit of " + std::to_string(max_safetensors_header) +
+               " bytes");
+  const auto header_begin = bytes.begin() + 8;
+  auto header_end = header_begin + static_cast<std::ptrdiff_t>(n);
+  if (const auto nul = std::find(header_begin, header_end, 0); nul != header_end)
+    throw fail("the header holds a NUL byte at offset " + std::to_string(nul - header_begin));
+  while (header_end != header_begin && *(header_end - 1) == ' ') --header_end;  // the format's padding
+  if (header_begin == header_end || *header_begin != '{')
+    throw fail("the header does not start with a JSON object");
   nlohmann::json header;
+  std::string duplicate;
+  std::vector<std::string> keys;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    header = nlohmann::json::parse(header_begin, header_end,
+                                   [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+                                     if (event == nlohmann::json::parse_event_t::key && depth == 1) {
+                                       const std::string key = parsed.get<std::string>();
+                                       if (duplicate.empty() && std::find(keys.begin(), keys.end(), key) != keys.end())
+                                         duplicate = key;
+                                       keys.push_back(key);
+                                     }
+                                     return true;
+                                   });
   } catch (const nlohmann::json::exception& e) {
     throw fail(std::string("the header is not valid JSON (") + e.what() + ")");
   }
   if (!header.is_object()) throw fail("the header is not a JSON object");
+  if (!duplicate.empty()) throw fail("the header names '" + duplicate + "' twice");
   Safetensors out;
   const std::uint64_t data_size = bytes.size() - 8 - n;
   for (const auto& item : header.items()) {
@@ -139,6 +184,8 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
       continue;
     }
     auto bad = [&](const std::string& what) { return fail("tensor '" + name + "': " + what); };
+    if (!detail::valid_tensor_name(name))
+      throw bad("is not a valid tensor name (non-empty dotted parts, no control characters)");
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
       throw bad("needs dtype, shape and data_offsets");
     SafetensorsTensor t;
@@ -147,9 +194,12 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
     t.dtype = entry["dtype"].get<std::string>();
     if (detail::dtype_size(t.dtype) == 0) throw bad("dtype " + t.dtype + " is not supported (F16, BF16, F32, F64)");
     if (!entry["shape"].is_array()) throw bad("shape is not an array");
+    std::uint64_t need = detail::dtype_size(t.dtype);
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_unsigned()) throw bad("shape holds a value that is not a non-negative integer");
       t.shape.push_back(d.get<std::uint64_t>());
+      if (!detail::multiply(need, t.shape.back(), need))
+        throw bad("shape " + detail::shape_string(t.shape) + "... of " + t.dtype + " overflows 64 bits of bytes");
     }
     const auto& off = entry["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
@@ -159,7 +209,6 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
     if (t.begin > t.end || t.end > data_size)
       throw bad("data offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] lie outside the " +
                 std::to_string(data_size) + " bytes of data");
-    const std::uint64_t need = t.count() * detail::dtype_size(t.dtype);
     if (t.end - t.begin != need)
       throw bad("shape " + detail::shape_string(t.shape) + " of " + t.dtype + " needs " + std::to_string(need) +
                 " bytes, its offsets hold " + std::to_string(t.end - t.begin));
@@ -180,39 +229,32 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
   return out;
 }
 
-/// Reads and validates a whole safetensors file; throws safetensors_error naming the file and
-/// the problem.
-inline Safetensors read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw safetensors_error("tapeless: " + path + ": cannot open the file");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_safetensors(bytes, path);
+/// The largest file read_safetensors reads by default: 16 GiB.
+inline constexpr std::uint64_t max_safetensors_file = std::uint64_t{16} << 30;
+
+/// Reads and validates a whole safetensors file (a regular file of at most `max_bytes`, read
+/// without blocking: see io/file.hpp); throws safetensors_error naming the file and the problem.
+inline Safetensors read_safetensors(const std::string& path, std::uint64_t max_bytes = max_safetensors_file) {
+  auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + path + ": " + what); };
+  return parse_safetensors(detail::read_regular_file(path, max_bytes, fail), path);
 }
 
-/// Writes `header` (a JSON object) and `data` as a safetensors file, atomically: a temporary
-/// file in the same directory, flushed to disk, renamed over `path`. On any failure the
-/// temporary file is removed, `path` is left as it was, and safetensors_error is thrown.
+/// Writes `header` (a JSON object) and `data` as a safetensors file, atomically (io/file.hpp: an
+/// exclusively created temporary file in the same directory, flushed to disk, given the
+/// target's permissions and renamed over it; a symlinked target is followed). On any failure the
+/// temporary file is removed, `path` is left as it was, and safetensors_error is thrown with the
+/// system's reason.
 inline void write_safetensors(const std::string& path, const nlohmann::json& header,
                               const std::vector<unsigned char>& data) {
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes, as the reference writer
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  auto fail = [&](const std::string& what) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
-  };
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw fail("cannot create the temporary file " + tmp);
-  unsigned char length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
-  const bool written = std::fwrite(length, 1, 8, f) == 8 && std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                       std::fwrite(data.data(), 1, data.size(), f) == data.size() && std::fflush(f) == 0 &&
-                       ::fsync(::fileno(f)) == 0;
-  if (std::fclose(f) != 0 || !written) throw fail("writing " + tmp + " failed");
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw fail("renaming " + tmp + " failed (" + ec.message() + ")");
+  char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
+  detail::write_file_atomically(
+      path, {std::string_view(length, 8), text, std::string_view(reinterpret_cast<const char*>(data.data()), data.size())},
+      [&](const std::string& what) {
+        return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
+      });
 }
 
 /// Options of load_safetensors.
@@ -265,6 +307,29 @@ void append_bytes(std::vector<unsigned char>& data, const V& v) {
 }
 }  // namespace detail
 
+namespace detail {
+/// Converts file values to S into `out`, refusing (unless `allow_non_finite`) a value that is not
+/// finite, before or after the conversion: an F64 value beyond float's range would become +-inf.
+/// (Checked before the cast, which is undefined behaviour for an out-of-range value.)
+template <class S, class Fail>
+void convert_checked(const std::vector<double>& v, S* out, bool allow_non_finite, Fail&& fail) {
+  constexpr double largest = static_cast<double>(std::numeric_limits<S>::max());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!allow_non_finite && !std::isfinite(v[i]))
+      throw fail("has a non-finite value (" + std::to_string(v[i]) + ") at flat index " + std::to_string(i) +
+                 "; refused (LoadOptions::allow_non_finite accepts it)");
+    if (!allow_non_finite && std::abs(v[i]) > largest) {
+      std::ostringstream value;
+      value << v[i];
+      throw fail("has a value (" + value.str() + ") at flat index " + std::to_string(i) +
+                 " outside the range of the network's scalar type; refused (LoadOptions::allow_non_finite accepts it "
+                 "as infinity)");
+    }
+    out[i] = std::abs(v[i]) > largest ? static_cast<S>(std::copysign(HUGE_VAL, v[i])) : static_cast<S>(v[i]);
+  }
+}
+}  // namespace detail
+
 /// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
@@ -297,13 +362,8 @@ void load_safetensors(Net& net, const Safetensors& file, const std::string& sour
     if (t->shape != expected)
       throw fail("tensor '" + name + "': expected shape " + detail::shape_string(expected) + ", found " +
                  detail::shape_string(t->shape));
-    const std::vector<double> v = file.values(*t);
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (!options.allow_non_finite && !std::isfinite(v[i]))
-        throw fail("tensor '" + name + "' has a non-finite value (" + std::to_string(v[i]) + ") at flat index " +
-                   std::to_string(i) + "; refused (LoadOptions::allow_non_finite accepts it)");
-      staged(p.offset + static_cast<Index>(i)) = static_cast<typename Net::scalar_type>(v[i]);
-    }
+    detail::convert_checked(file.values(*t), staged.data() + p.offset, options.allow_non_finite,
+                            [&](const std::string& what) { return fail("tensor '" + name + "' " + what); });
   }
   if (!missing.empty()) throw fail("missing tensor(s) " + missing);
   for (std::size_t i = 0; i < used.size(); ++i)

@@ -1,0 +1,197 @@
+/// @file
+/// @brief Bounded reading and atomic writing of whole files (POSIX), for the model-file readers
+/// and writers of io/.
+///
+/// Reading: the file is opened without blocking (a FIFO cannot hang the reader) and must be a
+/// regular file (not a directory, a FIFO, a device such as /dev/zero, or a socket) no larger
+/// than the caller's cap; exactly its size is allocated, once. Every failure names the file,
+/// the problem and, where the system gave one, its reason (errno text).
+///
+/// Writing: a temporary file is created exclusively (mkstemp: O_EXCL with a random name, so a
+/// file or symlink planted at a predictable name cannot redirect the write) in the target's
+/// directory, written, flushed to disk, given the target's permissions (or the default ones
+/// under the umask for a new file) and renamed over the target. A target that is a symlink is
+/// followed: the file it points to is replaced and the link stays. SIGINT, SIGTERM, SIGHUP and
+/// SIGQUIT are held back in the calling thread while the temporary file exists, so an interrupt
+/// arrives after it is renamed or removed and never leaves it behind. On any failure the
+/// temporary file is removed and the target is left as it was.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tapeless::detail {
+
+/// "reason" for the current errno.
+inline std::string errno_text(int code) { return std::generic_category().message(code); }
+
+/// What a non-regular file is, for messages.
+inline const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// An open file descriptor, closed on scope exit.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  unique_fd& operator=(unique_fd&&) = delete;
+  ~unique_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  int release() noexcept {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+/// Opens `path` for reading without blocking and checks it is a regular file of at most
+/// `max_bytes`; on failure throws fail(problem). Returns the descriptor (blocking again) and
+/// stores the size.
+template <class Fail>
+unique_fd open_regular_file(const std::string& path, std::uint64_t max_bytes, std::uint64_t& size, Fail&& fail) {
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) throw fail("cannot open the file (" + errno_text(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw fail("cannot inspect the file (" + errno_text(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw fail(std::string("is ") + file_kind(st.st_mode) + ", not a regular file");
+  size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_bytes)
+    throw fail("is " + std::to_string(size) + " bytes, more than the limit of " + std::to_string(max_bytes));
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+/// The whole content of a regular file of at most `max_bytes`; throws fail(problem) otherwise
+/// (including a file that changes size while it is read).
+template <class Fail>
+std::vector<unsigned char> read_regular_file(const std::string& path, std::uint64_t max_bytes, Fail&& fail) {
+  std::uint64_t size = 0;
+  const unique_fd fd = open_regular_file(path, max_bytes, size, fail);
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ::ssize_t got = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw fail("read failed (" + errno_text(errno) + ")");
+    if (got == 0) throw fail("shrank while it was read (" + std::to_string(done) + " of " + std::to_string(size) + " bytes)");
+    done += static_cast<std::size_t>(got);
+  }
+  unsigned char extra = 0;
+  if (::read(fd.get(), &extra, 1) > 0) throw fail("grew while it was read");
+  return bytes;
+}
+
+/// Holds back the interrupting signals in this thread for its lifetime; a signal that arrived
+/// meanwhile is delivered when it ends.
+class signal_hold {
+ public:
+  signal_hold() noexcept {
+    sigset_t hold;
+    sigemptyset(&hold);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&hold, s);
+    active_ = ::pthread_sigmask(SIG_BLOCK, &hold, &previous_) == 0;
+  }
+  signal_hold(const signal_hold&) = delete;
+  signal_hold& operator=(const signal_hold&) = delete;
+  ~signal_hold() {
+    if (active_) ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+ private:
+  sigset_t previous_{};
+  bool active_ = false;
+};
+
+/// Writes the concatenation of `parts` to `path` atomically (see the file comment). Throws
+/// fail(problem); the problem says the previous file is unchanged.
+template <class Fail>
+void write_file_atomically(const std::string& path, const std::vector<std::string_view>& parts, Fail&& fail) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path target = fs::path(path);
+  if (fs::is_symlink(fs::symlink_status(target, ec))) {
+    const fs::path resolved = fs::weakly_canonical(target, ec);
+    if (ec) throw fail("cannot resolve the symlink (" + ec.message() + ")");
+    target = resolved;
+  }
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
+  const signal_hold hold;  // no interrupt between creating the temporary file and removing or renaming it
+  unique_fd fd(::mkstemp(tmp.data()));
+  if (fd.get() < 0) throw fail("cannot create a temporary file in " + dir.string() + " (" + errno_text(errno) + ")");
+  ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  auto failed = [&](const std::string& what) {
+    ::unlink(tmp.c_str());
+    return fail(what);
+  };
+  // the target's permissions if it exists, else the default ones under the umask
+  struct stat st {};
+  mode_t mode = 0;
+  if (::stat(target.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  for (std::string_view part : parts) {
+    std::size_t done = 0;
+    while (done < part.size()) {
+      const ::ssize_t put = ::write(fd.get(), part.data() + done, part.size() - done);
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) throw failed("writing " + tmp + " failed (" + errno_text(errno) + ")");
+      done += static_cast<std::size_t>(put);
+    }
+  }
+  if (::fchmod(fd.get(), mode) != 0) throw failed("setting the permissions of " + tmp + " failed (" + errno_text(errno) + ")");
+  if (::fsync(fd.get()) != 0) throw failed("flushing " + tmp + " to disk failed (" + errno_text(errno) + ")");
+  if (::close(fd.release()) != 0) throw failed("closing " + tmp + " failed (" + errno_text(errno) + ")");
+  if (::rename(tmp.c_str(), target.c_str()) != 0)
+    throw failed("renaming " + tmp + " to " + target.string() + " failed (" + errno_text(errno) + ")");
+}
+
+/// Throws fail(problem) unless a file can be created in `path`'s directory now (the check a
+/// long job makes before it starts, so that its result is not lost at the end).
+template <class Fail>
+void check_writable(const std::string& path, Fail&& fail) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  const fs::file_status s = fs::status(p, ec);
+  if (fs::is_directory(s)) throw fail("is a directory");
+  if (fs::exists(s) && !fs::is_regular_file(s)) throw fail("exists and is not a regular file");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::string probe = (dir / (p.filename().string() + ".tmp-XXXXXX")).string();
+  const signal_hold hold;
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) throw fail("cannot create a file in " + dir.string() + " (" + errno_text(errno) + ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+}  // namespace tapeless::detail
