@@ -5,6 +5,10 @@
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
 //   fashion_mnist --load model.safetensors          evaluate a saved model on the test set
+//
+// Every option is parsed whole and checked before the data are read; the --save and --csv
+// destinations are checked before training. Exit status: 0 done, 1 a failure (named), 2 a bad
+// command line.
 #include "tapeless/io/idx.hpp"
 #include "tapeless/io/safetensors.hpp"
 #include "tapeless/layers/activation.hpp"
@@ -18,12 +22,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,44 +46,60 @@ struct Options {
   int epochs = 10;
   Index batch = 64;
   double lr = 1e-3;
-  unsigned long seed = 1;
-  long limit = 0;  // 0: every training image
+  std::uint64_t seed = 1;
+  Index limit = 0;  // 0: every training image
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string csv = "fashion_mnist.csv";
   std::string save;  // where to save the trained model ("" : do not)
   std::string load;  // a model to evaluate instead of training one
 };
 
+const char* const usage_text =
+    "usage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]"
+    " [--save FILE]\n       fashion_mnist --load FILE [--data DIR]\n";
+
+/// A bad command line: the message and the usage on stderr, exit status 2.
 [[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "fashion_mnist: " << problem
-            << "\nusage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]"
-               " [--save FILE]\n       fashion_mnist --load FILE [--data DIR]\n";
+  std::cerr << "fashion_mnist: " << problem << '\n' << usage_text;
   std::exit(2);
+}
+
+/// The whole of `text` as a T (an integer or a double): a prefix ("1x", "1.9" for an integer)
+/// or an out-of-range value is refused.
+template <class T>
+T whole(const std::string& flag, const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) usage("bad value '" + text + "' for " + flag);
+  return value;
 }
 
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("trains a 784-256-10 ReLU MLP with Adam");
+    if (flag == "--help" || flag == "-h") {
+      std::cout << "fashion_mnist: trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST\n" << usage_text;
+      std::exit(0);
+    }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[++i];
-    try {
-      if (flag == "--epochs") o.epochs = std::stoi(value);
-      else if (flag == "--batch") o.batch = std::stol(value);
-      else if (flag == "--lr") o.lr = std::stod(value);
-      else if (flag == "--seed") o.seed = std::stoul(value);
-      else if (flag == "--limit") o.limit = std::stol(value);
-      else if (flag == "--data") o.data = value;
-      else if (flag == "--csv") o.csv = value;
-      else if (flag == "--save") o.save = value;
-      else if (flag == "--load") o.load = value;
-      else usage("unknown option " + flag);
-    } catch (const std::logic_error&) {
-      usage("bad value '" + value + "' for " + flag);
-    }
+    if (flag == "--epochs") o.epochs = whole<int>(flag, value);
+    else if (flag == "--batch") o.batch = whole<Index>(flag, value);
+    else if (flag == "--lr") o.lr = whole<double>(flag, value);
+    else if (flag == "--seed") o.seed = whole<std::uint64_t>(flag, value);
+    else if (flag == "--limit") o.limit = whole<Index>(flag, value);
+    else if (flag == "--data") o.data = value;
+    else if (flag == "--csv") o.csv = value;
+    else if (flag == "--save") o.save = value;
+    else if (flag == "--load") o.load = value;
+    else usage("unknown option " + flag);
   }
-  if (o.epochs < 1 || o.batch < 1 || o.lr <= 0 || o.limit < 0) usage("values must be positive");
+  if (o.epochs < 1) usage("--epochs must be at least 1");
+  if (o.batch < 1) usage("--batch must be at least 1");
+  if (!std::isfinite(o.lr) || o.lr <= 0) usage("--lr must be a finite number > 0");
+  if (o.limit < 0) usage("--limit must be 0 (all) or positive");
   return o;
 }
 
@@ -134,31 +161,36 @@ double accuracy(Train& t, const Dataset& d, Index batch) {
   return static_cast<double>(hits) / static_cast<double>(order.size());
 }
 
-}  // namespace
+// Refuses a data set with no images (an empty file would otherwise divide by zero).
+void require_images(const Dataset& d, const std::string& dir, const std::string& prefix) {
+  if (d.labels.empty()) throw idx_error("tapeless: " + dir + ": the " + prefix + " set holds no images");
+}
 
-int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
-  Dataset train, test;
-  try {
-    train = load(o.data, "train");
-    test = load(o.data, "t10k");
-  } catch (const idx_error& e) {
-    std::cerr << e.what() << '\n';
-    return 1;
+int run(const Options& o) {
+  // everything that can be checked before hours of training is checked first
+  std::ofstream csv;
+  if (o.load.empty()) {
+    if (!o.save.empty())
+      detail::check_writable(o.save, [&](const std::string& what) {
+        return safetensors_error("fashion_mnist: --save " + o.save + ": " + what);
+      });
+    csv.open(o.csv);
+    if (!csv) throw std::runtime_error("fashion_mnist: cannot write the CSV file " + o.csv + " (" + std::strerror(errno) + ")");
   }
+  Dataset train, test;
+  train = load(o.data, "train");
+  test = load(o.data, "t10k");
+  if (o.load.empty()) require_images(train, o.data, "train");
+  require_images(test, o.data, "t10k (test)");
   if (!o.load.empty()) {  // evaluate a saved model
     Net net(o.seed);
-    try {
-      load_safetensors(net, o.load);
-    } catch (const safetensors_error& e) {
-      std::cerr << e.what() << '\n';
-      return 1;
-    }
+    load_safetensors(net, o.load);
     Train evaluator(net, 1000);
     std::printf("loaded %s\ntest accuracy: %.2f%%\n", o.load.c_str(), 100 * accuracy(evaluator, test, 1000));
     return 0;
   }
   const Index n = o.limit > 0 ? std::min<Index>(o.limit, train.images.rows()) : train.images.rows();
+  if (o.batch > n) usage("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(n) + " training images");
   std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
             << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
             << "\n";
@@ -167,7 +199,6 @@ int main(int argc, char** argv) {
   Train trainer(net, o.batch);
   Adam optimizer(net, {.lr = o.lr});
   Rng shuffle(o.seed + 1);
-  std::ofstream csv(o.csv);
   csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
   const bool tty = isatty(STDOUT_FILENO);
   std::vector<Index> order(static_cast<std::size_t>(n));
@@ -214,13 +245,24 @@ int main(int argc, char** argv) {
   }
   std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
   if (!o.save.empty()) {
-    try {
-      save_safetensors(net, o.save, {}, {{"model", "784-256-10 ReLU MLP"}, {"trained_by", "tapeless"}});
-    } catch (const safetensors_error& e) {
-      std::cerr << e.what() << '\n';
-      return 1;
-    }
+    // refuses non-finite weights itself, and leaves a previous file as it was on any failure
+    save_safetensors(net, o.save, {}, {{"model", "784-256-10 ReLU MLP"}, {"trained_by", "tapeless"}});
     std::printf("saved %s\n", o.save.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+// Every failure is a message and exit status 1 (2 for a bad command line), never an abort.
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  try {
+    return run(o);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "fashion_mnist: out of memory\n";
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << '\n';
+  }
+  return 1;
 }

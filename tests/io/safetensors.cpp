@@ -386,3 +386,15 @@ BOOST_AUTO_TEST_CASE(only_regular_files_are_read_and_nothing_blocks) {
   save_safetensors(net, path);
   BOOST_TEST(error_of([&] { (void)read_safetensors(path, 100); }).find("more than the limit of 100") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_non_finite_network_is_never_saved_over_a_good_file) {
+  Network<Mlp, float> good(1), bad(2);
+  const std::string path = scratch("never_non_finite.safetensors");
+  save_safetensors(good, path);
+  const auto before = bytes_of(path);
+  bad.parameter("2.weight")(1, 2) = std::numeric_limits<float>::infinity();
+  BOOST_TEST(error_of([&] { save_safetensors(bad, path); }) ==
+             "tapeless: " + path + ": parameter '2.weight' has a non-finite value at flat index 17; not saved, the "
+                                   "previous file, if any, is unchanged");
+  BOOST_TEST((bytes_of(path) == before));
+}

@@ -22,6 +22,9 @@ namespace tapeless {
 template <class Net>
 void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam, const std::string& path) {
   using S = typename Net::scalar_type;
+  detail::require_finite_parameters(net, path);
+  if (!detail::all_finite(adam.first_moment()) || !detail::all_finite(adam.second_moment()))
+    throw safetensors_error("tapeless: " + path + ": the optimizer state is not finite; not saved");
   const auto n = static_cast<std::uint64_t>(net.values().size());
   nlohmann::json header = detail::parameter_header(net, {});
   std::vector<unsigned char> data;

@@ -17,6 +17,7 @@
 /// Needs nlohmann-json (Debian nlohmann-json3-dev), header-only.
 #pragma once
 
+#include "tapeless/detail/finite.hpp"
 #include "tapeless/io/file.hpp"
 #include "tapeless/network/network.hpp"
 
@@ -330,10 +331,26 @@ void convert_checked(const std::vector<double>& v, S* out, bool allow_non_finite
 }
 }  // namespace detail
 
+namespace detail {
+/// Throws safetensors_error, before anything is written, if a parameter holds a non-finite value:
+/// a file tapeless writes is one it loads.
+template <class Net>
+void require_finite_parameters(const Net& net, const std::string& path) {
+  if (all_finite(net.values())) return;
+  for (const ParameterInfo& p : net.parameters())
+    for (Index i = 0; i < p.rows * p.cols; ++i)
+      if (!std::isfinite(net.values()(p.offset + i)))
+        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name + "' has a non-finite value at flat index " +
+                                std::to_string(i) + "; not saved, the previous file, if any, is unchanged");
+}
+}  // namespace detail
+
 /// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically.
+/// Refuses a network with a non-finite weight (safetensors_error; nothing is written).
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
                       const std::map<std::string, std::string>& metadata = {}) {
+  detail::require_finite_parameters(net, path);
   nlohmann::json header = detail::parameter_header(net, names);
   std::vector<unsigned char> data;
   detail::append_bytes(data, net.values());

@@ -1,0 +1,41 @@
+# Bad command lines, destinations and data: each is refused with a message and exit status 2 (a
+# bad command line) or 1 (a failure), before any training, and never aborts. DATA (optional) is
+# the real data set, for the checks that need it; HOSTILE is tests/fixtures/hostile.
+function(expect rc pattern)
+  execute_process(COMMAND ${PROGRAM} ${ARGN} RESULT_VARIABLE got OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  WORKING_DIRECTORY ${WORK} TIMEOUT 120)
+  if(NOT got STREQUAL "${rc}")
+    message(FATAL_ERROR "${ARGN}: exit status ${got}, expected ${rc}\n${out}\n${err}")
+  endif()
+  if(NOT "${out}${err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "${ARGN}: expected /${pattern}/ in\n${out}\n${err}")
+  endif()
+  if("${out}" MATCHES "epoch ")
+    message(FATAL_ERROR "${ARGN}: trained before refusing\n${out}")
+  endif()
+endfunction()
+
+expect(0 "usage: fashion_mnist" --help)
+expect(2 "bad value '1x' for --epochs" --epochs 1x)
+expect(2 "bad value '1.9' for --batch" --batch 1.9)
+expect(2 "bad value '0.001abc' for --lr" --lr 0.001abc)
+expect(2 "--lr must be a finite number > 0" --lr nan)
+expect(2 "--lr must be a finite number > 0" --lr inf)
+expect(2 "bad value '-1' for --seed" --seed -1)
+expect(2 "bad value '99999999999' for --epochs" --epochs 99999999999)
+expect(2 "missing value after --epochs" --epochs)
+expect(2 "unknown option --frobnicate" --frobnicate 1)
+expect(1 "cannot write the CSV file ${WORK}/no/such/dir/curve.csv \\(No such file or directory\\)"
+       --csv ${WORK}/no/such/dir/curve.csv)
+expect(1 "--save ${WORK}/no/such/dir/model.safetensors: cannot create a file in ${WORK}/no/such/dir \\(No such file or directory\\)"
+       --save ${WORK}/no/such/dir/model.safetensors --csv ${WORK}/refusals.csv)
+expect(1 "--save ${WORK}: is a directory" --save ${WORK} --csv ${WORK}/refusals.csv)
+expect(1 "train-images-idx3-ubyte.gz: cannot open the file" --data ${WORK}/no/such/dir --csv ${WORK}/refusals.csv)
+expect(1 "${HOSTILE}/empty: the train set holds no images" --data ${HOSTILE}/empty --csv ${WORK}/refusals.csv)
+expect(1 "${HOSTILE}/empty: the t10k \\(test\\) set holds no images" --data ${HOSTILE}/empty --load ${WORK}/any)
+if(DATA)
+  expect(1 "${WORK}: is a directory, not a regular file" --load ${WORK})
+  expect(2 "--batch 1000000000 is larger than the 60000 training images" --batch 1000000000 --csv ${WORK}/refusals.csv)
+  expect(2 "--batch 200 is larger than the 100 training images" --batch 200 --limit 100 --csv ${WORK}/refusals.csv)
+endif()
+message(STATUS "every refusal named, with the right exit status")
