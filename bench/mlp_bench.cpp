@@ -238,8 +238,10 @@ void run(benchmark::State& state, int per_count) {
   Impl* impl = nullptr;
   const auto setup = bench::heap::during([&] { impl = new Impl(d); });
   auto once = [&] {
-    if constexpr (Infer) return impl->infer();
-    else return impl->step();
+    if constexpr (Infer)
+      return impl->infer();
+    else
+      return impl->step();
   };
   for (int i = 0; i < 2 && per_count > 1; ++i) benchmark::DoNotOptimize(once());  // warm-up
   const auto steps = bench::heap::during([&] {

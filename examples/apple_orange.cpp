@@ -1,7 +1,6 @@
 // The reference notes' computational graph (003): apples 100 x 2 and oranges 150 x 3, tax 1.1.
-#include <tapeless/tapeless.hpp>
-
 #include <iostream>
+#include <tapeless/tapeless.hpp>
 
 int main() {
   using namespace tapeless;
@@ -9,6 +8,6 @@ int main() {
   auto price = (apple * apple_num + orange * orange_num) * tax;
   auto g = grad(price, apple, apple_num, orange, orange_num, tax);
   std::cout << "price " << g.scalar() << "\ndapple " << g[apple](0, 0) << "\ndapple_num " << g[apple_num](0, 0)
-            << "\ndorange " << g[orange](0, 0) << "\ndorange_num " << g[orange_num](0, 0) << "\ndtax "
-            << g[tax](0, 0) << '\n';
+            << "\ndorange " << g[orange](0, 0) << "\ndorange_num " << g[orange_num](0, 0) << "\ndtax " << g[tax](0, 0)
+            << '\n';
 }

@@ -1,4 +1,5 @@
 // Regression y = x1 + x2 with a 2-64-1 ReLU net and MSE (reference notes 002), full batch, SGD.
+#include <cstdio>
 #include <tapeless/layers/activation.hpp>
 #include <tapeless/layers/linear.hpp>
 #include <tapeless/layers/sequential.hpp>
@@ -6,8 +7,6 @@
 #include <tapeless/network/network.hpp>
 #include <tapeless/network/trainer.hpp>
 #include <tapeless/optim/sgd.hpp>
-
-#include <cstdio>
 
 int main() {
   using namespace tapeless;

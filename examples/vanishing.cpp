@@ -1,5 +1,6 @@
 // Vanishing gradients (reference notes 001): per-layer gradient norms of a deep Sigmoid net,
 // next to the same depth with ReLU and with residual ReLU blocks.
+#include <cstdio>
 #include <tapeless/layers/activation.hpp>
 #include <tapeless/layers/linear.hpp>
 #include <tapeless/layers/sequential.hpp>
@@ -8,8 +9,6 @@
 #include <tapeless/network/trainer.hpp>
 #include <tapeless/optim/clip.hpp>
 
-#include <cstdio>
-
 using namespace tapeless;
 
 template <class Act>
@@ -17,9 +16,9 @@ using Block = Sequential<Linear<32, 32>, Act>;
 template <class Act>
 using Deep = Sequential<Linear<16, 32>, Act, Block<Act>, Block<Act>, Block<Act>, Block<Act>, Block<Act>, Block<Act>,
                         Block<Act>, Block<Act>, Linear<32, 4>>;
-using DeepResidual = Sequential<Linear<16, 32>, ReLU, Residual<Block<ReLU>>, Residual<Block<ReLU>>, Residual<Block<ReLU>>,
+using DeepResidual = Sequential<Linear<16, 32>, ReLU, Residual<Block<ReLU>>, Residual<Block<ReLU>>,
                                 Residual<Block<ReLU>>, Residual<Block<ReLU>>, Residual<Block<ReLU>>,
-                                Residual<Block<ReLU>>, Residual<Block<ReLU>>, Linear<32, 4>>;
+                                Residual<Block<ReLU>>, Residual<Block<ReLU>>, Residual<Block<ReLU>>, Linear<32, 4>>;
 
 template <class Layers>
 double report(const char* title, Init init) {
@@ -37,7 +36,10 @@ double report(const char* title, Init init) {
   for (const GradientNorm& g : gradient_norms(net)) {
     if (g.name.find("weight") == std::string::npos) continue;
     if (first == 0) first = g.norm;
-    std::printf("  %-18s %.3e%s\n", g.name.c_str(), g.norm, g.vanishing ? "  vanishing" : g.exploding ? "  exploding" : "");
+    std::printf("  %-18s %.3e%s\n", g.name.c_str(), g.norm,
+                g.vanishing   ? "  vanishing"
+                : g.exploding ? "  exploding"
+                              : "");
   }
   return first;
 }
@@ -47,5 +49,6 @@ int main() {
   const double relu = report<Deep<ReLU>>("10 Linear+ReLU layers (He):", Init::he);
   const double residual = report<DeepResidual>("10 layers, ReLU with residual blocks (He):", Init::he);
   std::printf("first-layer weight gradient: sigmoid %.2e, relu %.2e, residual %.2e\n", sigmoid, relu, residual);
-  std::printf("%s\n", sigmoid < relu / 100 ? "the sigmoid net's first layer gets >100x less gradient" : "no vanishing seen");
+  std::printf("%s\n",
+              sigmoid < relu / 100 ? "the sigmoid net's first layer gets >100x less gradient" : "no vanishing seen");
 }

@@ -1,4 +1,5 @@
 // XOR with a 2-4-1 Sigmoid net and MSE: the classic problem a single layer cannot solve.
+#include <cstdio>
 #include <tapeless/layers/activation.hpp>
 #include <tapeless/layers/linear.hpp>
 #include <tapeless/layers/sequential.hpp>
@@ -6,8 +7,6 @@
 #include <tapeless/network/network.hpp>
 #include <tapeless/network/trainer.hpp>
 #include <tapeless/optim/sgd.hpp>
-
-#include <cstdio>
 
 int main() {
   using namespace tapeless;

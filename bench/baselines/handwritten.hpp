@@ -22,12 +22,12 @@ inline constexpr int runtime_batch = Eigen::Dynamic;
 
 /// Fixed-size storage only where Eigen keeps it on the stack comfortably (every dimension <= 32).
 template <int Batch, int... Widths>
-inline constexpr bool fixed_size_v = Batch != runtime_batch && Batch <= 32 && ((Widths <= 32) && ...);
+inline constexpr bool fixed_size_v = Batch != runtime_batch&& Batch <= 32 && ((Widths <= 32) && ...);
 
 template <class S, bool Fixed, int R, int C>
-using matrix_t = std::conditional_t<Fixed, Eigen::Matrix<S, R, C, (R == 1 && C != 1) ? Eigen::RowMajor : Eigen::ColMajor>,
-                                    Eigen::Matrix<S, R == 1 ? 1 : Eigen::Dynamic, Eigen::Dynamic,
-                                                  R == 1 ? Eigen::RowMajor : Eigen::ColMajor>>;
+using matrix_t = std::conditional_t<
+    Fixed, Eigen::Matrix<S, R, C, (R == 1 && C != 1) ? Eigen::RowMajor : Eigen::ColMajor>,
+    Eigen::Matrix<S, R == 1 ? 1 : Eigen::Dynamic, Eigen::Dynamic, R == 1 ? Eigen::RowMajor : Eigen::ColMajor>>;
 
 /// Activations: a = f(z) and dz = da .* f'(z, a).
 struct Identity {
@@ -71,8 +71,8 @@ struct Dense {
   matrix_t<S, Fixed, 1, Out> b, db;
   matrix_t<S, Fixed, Batch, Out> z, a, da, dz;
 
-  explicit Dense(Eigen::Index batch) : w(In, Out), dw(In, Out), b(1, Out), db(1, Out), z(batch, Out), a(batch, Out),
-                                       da(batch, Out), dz(batch, Out) {
+  explicit Dense(Eigen::Index batch)
+      : w(In, Out), dw(In, Out), b(1, Out), db(1, Out), z(batch, Out), a(batch, Out), da(batch, Out), dz(batch, Out) {
     w.setZero();
     b.setZero();
   }

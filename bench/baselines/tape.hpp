@@ -113,7 +113,7 @@ class Tape {
  private:
   struct Node {
     Mat<S> value;
-    Mat<S> grad;  // empty until something flows into it
+    Mat<S> grad;                       // empty until something flows into it
     const Mat<S>* external = nullptr;  // a leaf's value
     Mat<S>* external_grad = nullptr;   // a parameter's gradient
     std::vector<Id> parents;

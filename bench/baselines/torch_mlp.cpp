@@ -1,10 +1,9 @@
 // libtorch baseline: see torch_mlp.hpp.
 #include "baselines/torch_mlp.hpp"
 
-#include <torch/torch.h>
-
 #include <cstring>
 #include <stdexcept>
+#include <torch/torch.h>
 
 namespace bench {
 
@@ -34,8 +33,10 @@ TorchMlp::TorchMlp(const std::vector<int>& widths, const std::string& activation
     impl_->params.push_back(linear->weight);
     impl_->params.push_back(linear->bias);
     if (i + 1 < layers) {
-      if (activation == "relu") impl_->net->push_back(torch::nn::ReLU());
-      else impl_->net->push_back(torch::nn::Sigmoid());
+      if (activation == "relu")
+        impl_->net->push_back(torch::nn::ReLU());
+      else
+        impl_->net->push_back(torch::nn::Sigmoid());
     }
   }
   impl_->optimizer = std::make_unique<torch::optim::SGD>(impl_->net->parameters(), torch::optim::SGDOptions(lr));

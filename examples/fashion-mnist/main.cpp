@@ -19,23 +19,22 @@
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/adam.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <new>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace tapeless;
@@ -85,16 +84,26 @@ Options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[++i];
-    if (flag == "--epochs") o.epochs = whole<int>(flag, value);
-    else if (flag == "--batch") o.batch = whole<Index>(flag, value);
-    else if (flag == "--lr") o.lr = whole<double>(flag, value);
-    else if (flag == "--seed") o.seed = whole<std::uint64_t>(flag, value);
-    else if (flag == "--limit") o.limit = whole<Index>(flag, value);
-    else if (flag == "--data") o.data = value;
-    else if (flag == "--csv") o.csv = value;
-    else if (flag == "--save") o.save = value;
-    else if (flag == "--load") o.load = value;
-    else usage("unknown option " + flag);
+    if (flag == "--epochs")
+      o.epochs = whole<int>(flag, value);
+    else if (flag == "--batch")
+      o.batch = whole<Index>(flag, value);
+    else if (flag == "--lr")
+      o.lr = whole<double>(flag, value);
+    else if (flag == "--seed")
+      o.seed = whole<std::uint64_t>(flag, value);
+    else if (flag == "--limit")
+      o.limit = whole<Index>(flag, value);
+    else if (flag == "--data")
+      o.data = value;
+    else if (flag == "--csv")
+      o.csv = value;
+    else if (flag == "--save")
+      o.save = value;
+    else if (flag == "--load")
+      o.load = value;
+    else
+      usage("unknown option " + flag);
   }
   if (o.epochs < 1) usage("--epochs must be at least 1");
   if (o.batch < 1) usage("--batch must be at least 1");
@@ -175,7 +184,8 @@ int run(const Options& o) {
         return safetensors_error("fashion_mnist: --save " + o.save + ": " + what);
       });
     csv.open(o.csv);
-    if (!csv) throw std::runtime_error("fashion_mnist: cannot write the CSV file " + o.csv + " (" + std::strerror(errno) + ")");
+    if (!csv)
+      throw std::runtime_error("fashion_mnist: cannot write the CSV file " + o.csv + " (" + std::strerror(errno) + ")");
   }
   Dataset train, test;
   train = load(o.data, "train");
@@ -190,7 +200,8 @@ int run(const Options& o) {
     return 0;
   }
   const Index n = o.limit > 0 ? std::min<Index>(o.limit, train.images.rows()) : train.images.rows();
-  if (o.batch > n) usage("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(n) + " training images");
+  if (o.batch > n)
+    usage("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(n) + " training images");
   std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
             << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
             << "\n";
@@ -228,8 +239,9 @@ int run(const Options& o) {
         const int width = 30, done = static_cast<int>(width * (b + 1) / batches);
         std::printf("\repoch %2d/%d [%s%s] loss %.4f acc %.4f %7.0f samples/s", epoch, o.epochs,
                     std::string(static_cast<std::size_t>(done), '=').c_str(),
-                    std::string(static_cast<std::size_t>(width - done), ' ').c_str(), loss_sum / std::max<Index>(seen, 1),
-                    static_cast<double>(hits) / std::max<Index>(seen, 1), static_cast<double>(seen) / secs);
+                    std::string(static_cast<std::size_t>(width - done), ' ').c_str(),
+                    loss_sum / std::max<Index>(seen, 1), static_cast<double>(hits) / std::max<Index>(seen, 1),
+                    static_cast<double>(seen) / secs);
         std::fflush(stdout);
       }
     }
@@ -240,8 +252,8 @@ int run(const Options& o) {
                 o.epochs, loss_sum / std::max<Index>(seen, 1), static_cast<double>(hits) / std::max<Index>(seen, 1),
                 test_accuracy, secs, static_cast<double>(seen) / secs,
                 skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped)").c_str() : "");
-    csv << epoch << ',' << loss_sum / std::max<Index>(seen, 1) << ',' << static_cast<double>(hits) / std::max<Index>(seen, 1)
-        << ',' << test_accuracy << ',' << secs << '\n';
+    csv << epoch << ',' << loss_sum / std::max<Index>(seen, 1) << ','
+        << static_cast<double>(hits) / std::max<Index>(seen, 1) << ',' << test_accuracy << ',' << secs << '\n';
   }
   std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
   if (!o.save.empty()) {

@@ -3,15 +3,15 @@
 // and dynamic storage, ReLU and Sigmoid, two and three layers. (mlp_bench checks libtorch's, and
 // these again in float, before it times anything.)
 #define BOOST_TEST_MODULE bench_baselines
-#include "baselines/handwritten.hpp"
-#include "baselines/tape.hpp"
-
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/trainer.hpp"
+
+#include "baselines/handwritten.hpp"
+#include "baselines/tape.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -44,8 +44,7 @@ struct Case {
 
 double deviation(const std::vector<double>& a, const Eigen::VectorXd& b) {
   BOOST_REQUIRE_EQUAL(a.size(), static_cast<std::size_t>(b.size()));
-  return (Eigen::Map<const Eigen::VectorXd>(a.data(), b.size()) - b).cwiseAbs().maxCoeff() /
-         b.cwiseAbs().maxCoeff();
+  return (Eigen::Map<const Eigen::VectorXd>(a.data(), b.size()) - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff();
 }
 
 template <class Hand, class Net, int Batch>

@@ -1,9 +1,10 @@
 // check/gradient_check.hpp: it finds a wrong adjoint, names the worst coefficient, and restores
 // the tensor it perturbs.
 #define BOOST_TEST_MODULE check_gradient_check
-#include "support/check.hpp"
 #include "tapeless/ops/square.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

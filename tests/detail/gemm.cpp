@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(depth_one_is_an_outer_product_without_allocation) {
 BOOST_AUTO_TEST_CASE(gemm_shapes_use_the_reserved_buffers) {
   BOOST_TEST(tapeless::detail::Gemm<double>::uses_gemm(784, 128, 64));
   const M x = M::Random(64, 784), w = M::Random(784, 128), g = M::Random(64, 128);
-  check(x, w, 784);               // forward: x W
-  check(x.transpose(), g, 64);    // dW = x^T g
-  check(g, w.transpose(), 128);   // dx = g W^T
+  check(x, w, 784);              // forward: x W
+  check(x.transpose(), g, 64);   // dW = x^T g
+  check(g, w.transpose(), 128);  // dx = g W^T
 }

@@ -2,15 +2,14 @@
 // Eigen's own guard (EIGEN_RUNTIME_NO_MALLOC).
 #define EIGEN_RUNTIME_NO_MALLOC
 #define BOOST_TEST_MODULE engine_no_allocation
-#include "support/check.hpp"
 #include "tapeless/tapeless.hpp"
+
+#include "support/allocation_counter.hpp"
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include "support/allocation_counter.hpp"
-
 using namespace tapeless;
-
 
 BOOST_AUTO_TEST_CASE(three_layer_mlp_fixed_shapes) {
   Tensor<float, 8, 4> x;
@@ -25,8 +24,7 @@ BOOST_AUTO_TEST_CASE(three_layer_mlp_fixed_shapes) {
   w2.value().setRandom();
   x.value().setRandom();
   w3.value().setRandom();
-  auto loss = softmax_cross_entropy(
-      affine(relu(affine(relu(affine(input(x), w1, b1)), w2, b2)), w3, b3), input(y));
+  auto loss = softmax_cross_entropy(affine(relu(affine(relu(affine(input(x), w1, b1)), w2, b2)), w3, b3), input(y));
   Program program(as_expr(loss), w1, b1, w2, b2, w3, b3);
   BOOST_TEST(test::allocations_during([&] { program.run(); }) == 0);
   BOOST_TEST(test::allocations_during([&] {

@@ -1,8 +1,9 @@
 // The engine: worked examples of the reference notes, fan-out, shared sub-expressions, identity
 // of constants, run-time batches, and an MLP against a hand-written backward pass.
 #define BOOST_TEST_MODULE engine_program
-#include "support/check.hpp"
 #include "tapeless/tapeless.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -238,8 +239,8 @@ BOOST_AUTO_TEST_CASE(two_layer_relu_mlp_matches_hand_written_backprop) {
   TwoLayer<4> net(4);
   auto fused = softmax_cross_entropy(affine(relu(affine(net.x, net.w1, net.b1)), net.w2, net.b2), net.labels);
   net.expect_hand_written(grad(fused, net.w1, net.b1, net.w2, net.b2));
-  auto unfused = softmax_cross_entropy(
-      bias_add(matmul(relu(bias_add(matmul(net.x, net.w1), net.b1)), net.w2), net.b2), net.labels);
+  auto unfused = softmax_cross_entropy(bias_add(matmul(relu(bias_add(matmul(net.x, net.w1), net.b1)), net.w2), net.b2),
+                                       net.labels);
   net.expect_hand_written(grad(unfused, net.w1, net.b1, net.w2, net.b2));
 }
 

@@ -1,18 +1,19 @@
 // io/checkpoint.hpp: training resumed from a checkpoint continues exactly as if never stopped.
 #define BOOST_TEST_MODULE io_checkpoint
-#include "support/hostile.hpp"
 #include "tapeless/io/checkpoint.hpp"
+
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/trainer.hpp"
 
+#include "support/hostile.hpp"
+
 #include <boost/test/unit_test.hpp>
 
-#include <unistd.h>
-
 #include <filesystem>
+#include <unistd.h>
 
 using namespace tapeless;
 using Net = Network<Sequential<Linear<5, 12>, Tanh, Linear<12, 3>>>;
@@ -90,7 +91,8 @@ BOOST_AUTO_TEST_CASE(optimizer_state_is_checked_as_strictly_as_weights) {
   expect("checkpoint_m_nan.safetensors", "tensor 'optimizer.m' has a non-finite value (nan) at flat index 5");
   expect("checkpoint_v_inf.safetensors", "tensor 'optimizer.v' has a non-finite value (inf) at flat index 66");
   expect("checkpoint_v_negative.safetensors", "tapeless::Adam: state: second moment at 10 is not finite and >= 0");
-  expect("checkpoint_step_max.safetensors", "tapeless::Adam: state: step count 9223372036854775807 is outside [0, 2^53]");
+  expect("checkpoint_step_max.safetensors",
+         "tapeless::Adam: state: step count 9223372036854775807 is outside [0, 2^53]");
   // the same file with a sound state loads: the refusals above are about the state alone
   load_checkpoint(net, adam, test::hostile("checkpoint_valid.safetensors"));
   BOOST_TEST(adam.step_count() == 3);

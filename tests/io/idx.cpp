@@ -1,32 +1,33 @@
 // io/idx.hpp: good files (plain and gzip) and every kind of bad file, made by hand; each error
 // names the file and the problem.
 #define BOOST_TEST_MODULE io_idx
-#include "support/hostile.hpp"
 #include "tapeless/io/idx.hpp"
 
-#include <boost/test/unit_test.hpp>
+#include "support/hostile.hpp"
 
-#include <zlib.h>
+#include <boost/test/unit_test.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <vector>
-
 #include <unistd.h>
+#include <vector>
+#include <zlib.h>
 
 using namespace tapeless;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 std::string scratch(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tapeless_idx_" + std::to_string(::getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("tapeless_idx_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 std::string write_plain(const std::string& name, const Bytes& b) {
   const std::string path = scratch(name);
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   return path;
 }
 std::string write_gz(const std::string& name, const Bytes& b) {
@@ -79,7 +80,8 @@ BOOST_AUTO_TEST_CASE(good_files_plain_and_gzip) {
 
 BOOST_AUTO_TEST_CASE(each_bad_file_names_its_problem) {
   const std::string missing = scratch("does_not_exist");
-  BOOST_TEST(error_of([&] { read_idx_images(missing, 2, 3); }) == "tapeless: " + missing + ": cannot open the file (No such file or directory)");
+  BOOST_TEST(error_of([&] { read_idx_images(missing, 2, 3); }) ==
+             "tapeless: " + missing + ": cannot open the file (No such file or directory)");
 
   const std::string magic = write_plain("magic", Bytes{0x1f, 0x00, 8, 3, 0, 0});
   BOOST_TEST(error_of([&] { read_idx_images(magic, 2, 3); }) ==
@@ -94,12 +96,14 @@ BOOST_AUTO_TEST_CASE(each_bad_file_names_its_problem) {
              "tapeless: " + rank + ": has 2 dimensions, expected 3 (magic number 0x00000802)");
 
   const std::string dims = write_plain("dims", images(1));
-  BOOST_TEST(error_of([&] { read_idx_images(dims, 28, 28); }) == "tapeless: " + dims + ": images are 2x3, expected 28x28");
+  BOOST_TEST(error_of([&] { read_idx_images(dims, 28, 28); }) ==
+             "tapeless: " + dims + ": images are 2x3, expected 28x28");
 
   Bytes cut = images(2);
   cut.resize(10);
   const std::string header = write_gz("header", cut);
-  BOOST_TEST(error_of([&] { read_idx_images(header, 2, 3); }) == "tapeless: " + header + ": truncated in the header (dimension 1)");
+  BOOST_TEST(error_of([&] { read_idx_images(header, 2, 3); }) ==
+             "tapeless: " + header + ": truncated in the header (dimension 1)");
 
   cut = images(2);
   cut.resize(cut.size() - 5);

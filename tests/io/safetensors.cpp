@@ -2,25 +2,25 @@
 // fixtures/make_torch_mlp.py), and every kind of bad file with its exact error; neither the
 // network in memory nor the file on disk changes on a failure.
 #define BOOST_TEST_MODULE io_safetensors
-#include "support/hostile.hpp"
 #include "tapeless/io/safetensors.hpp"
+
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/trainer.hpp"
 
+#include "support/hostile.hpp"
+
 #include <boost/test/unit_test.hpp>
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <csignal>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace tapeless;
 using Mlp = Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>;
@@ -46,11 +46,10 @@ std::string raw_file(const std::string& name, const std::string& header, const s
 }
 // A header for Mlp's four tensors in F32, each entry overridable.
 std::string mlp_header(const std::map<std::string, std::string>& replace = {}) {
-  std::map<std::string, std::string> e = {
-      {"0.weight", R"({"dtype":"F32","shape":[8,4],"data_offsets":[0,128]})"},
-      {"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[128,160]})"},
-      {"2.weight", R"({"dtype":"F32","shape":[3,8],"data_offsets":[160,256]})"},
-      {"2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}};
+  std::map<std::string, std::string> e = {{"0.weight", R"({"dtype":"F32","shape":[8,4],"data_offsets":[0,128]})"},
+                                          {"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[128,160]})"},
+                                          {"2.weight", R"({"dtype":"F32","shape":[3,8],"data_offsets":[160,256]})"},
+                                          {"2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}};
   for (const auto& [k, v] : replace) e[k] = v;
   std::string h = "{";
   for (const auto& [k, v] : e)
@@ -177,17 +176,18 @@ BOOST_AUTO_TEST_CASE(half_precision_is_converted_on_load) {
   for (int i = 0; i < 32 + 8 + 24 + 3; ++i) {
     const Eigen::half h(0.25f * static_cast<float>(i % 4));
     const Eigen::bfloat16 b(-0.5f);
-    const std::uint16_t raw = i < 40 ? Eigen::numext::bit_cast<std::uint16_t>(h) : Eigen::numext::bit_cast<std::uint16_t>(b);
+    const std::uint16_t raw =
+        i < 40 ? Eigen::numext::bit_cast<std::uint16_t>(h) : Eigen::numext::bit_cast<std::uint16_t>(b);
     data.push_back(static_cast<unsigned char>(raw & 0xff));
     data.push_back(static_cast<unsigned char>(raw >> 8));
   }
-  const std::string path = raw_file(
-      "half.safetensors",
-      mlp_header({{"0.weight", R"({"dtype":"F16","shape":[8,4],"data_offsets":[0,64]})"},
-                  {"0.bias", R"({"dtype":"F16","shape":[8],"data_offsets":[64,80]})"},
-                  {"2.weight", R"({"dtype":"BF16","shape":[3,8],"data_offsets":[80,128]})"},
-                  {"2.bias", R"({"dtype":"BF16","shape":[3],"data_offsets":[128,134]})"}}),
-      data);
+  const std::string path =
+      raw_file("half.safetensors",
+               mlp_header({{"0.weight", R"({"dtype":"F16","shape":[8,4],"data_offsets":[0,64]})"},
+                           {"0.bias", R"({"dtype":"F16","shape":[8],"data_offsets":[64,80]})"},
+                           {"2.weight", R"({"dtype":"BF16","shape":[3,8],"data_offsets":[80,128]})"},
+                           {"2.bias", R"({"dtype":"BF16","shape":[3],"data_offsets":[128,134]})"}}),
+               data);
   Network<Mlp, float> net(1);
   load_safetensors(net, path);
   BOOST_TEST(net.values()(3) == 0.75f);
@@ -205,41 +205,45 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
   expect(missing, "cannot open the file (No such file or directory)");
   const std::string tiny = scratch("tiny");
   std::ofstream(tiny, std::ios::binary).write("\x01\x02\x03\x04", 4);
-  expect(tiny,
-         "truncated: the 8-byte header length is missing (the file has 4 bytes)");
+  expect(tiny, "truncated: the 8-byte header length is missing (the file has 4 bytes)");
   expect(raw_file("long", "{}", {}, 1000), "header length 1000 is larger than the rest of the file (2 bytes)");
-  expect(raw_file("json", "{\"0.weight\": [", {}), "the header is not valid JSON (" +
-                                                        [] {
-                                                          try {
-                                                            const auto j = nlohmann::json::parse("{\"0.weight\": [");
-                                                            (void)j;
-                                                          } catch (const nlohmann::json::exception& e) {
-                                                            return std::string(e.what());
-                                                          }
-                                                          return std::string();
-                                                        }() +
-                                                        ")");
-  expect(raw_file("dtype", mlp_header({{"2.bias", R"({"dtype":"I32","shape":[3],"data_offsets":[256,268]})"}}), floats(67)),
+  expect(
+      raw_file("json", "{\"0.weight\": [", {}), "the header is not valid JSON (" + [] {
+        try {
+          const auto j = nlohmann::json::parse("{\"0.weight\": [");
+          (void)j;
+        } catch (const nlohmann::json::exception& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }() + ")");
+  expect(raw_file("dtype", mlp_header({{"2.bias", R"({"dtype":"I32","shape":[3],"data_offsets":[256,268]})"}}),
+                  floats(67)),
          "tensor '2.bias': dtype I32 is not supported (F16, BF16, F32, F64)");
   // a truncated file: its last tensor's offsets now reach past the data
   expect(raw_file("truncated", mlp_header(), floats(60)),
          "tensor '2.bias': data offsets [256, 268] lie outside the 240 bytes of data");
-  expect(raw_file("size", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[9],"data_offsets":[128,160]})"}}), floats(67)),
-         "tensor '0.bias': shape [9] of F32 needs 36 bytes, its offsets hold 32");
-  expect(raw_file("overlap", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[120,152]})"}}), floats(67)),
+  expect(
+      raw_file("size", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[9],"data_offsets":[128,160]})"}}), floats(67)),
+      "tensor '0.bias': shape [9] of F32 needs 36 bytes, its offsets hold 32");
+  expect(raw_file("overlap", mlp_header({{"0.bias", R"({"dtype":"F32","shape":[8],"data_offsets":[120,152]})"}}),
+                  floats(67)),
          "tensors '0.weight' and '0.bias' overlap in the data");
   expect(raw_file("hole", mlp_header(), floats(68)), "bytes 268..272 of the data belong to no tensor");
   expect(raw_file("missing", mlp_header({{"2.bias", ""}}), floats(64)), "missing tensor(s) '2.bias'");
-  expect(raw_file("extra", mlp_header({{"3.weight", R"({"dtype":"F32","shape":[1],"data_offsets":[268,272]})"}}), floats(68)),
+  expect(raw_file("extra", mlp_header({{"3.weight", R"({"dtype":"F32","shape":[1],"data_offsets":[268,272]})"}}),
+                  floats(68)),
          "unexpected tensor '3.weight': the network has no such parameter");
-  expect(raw_file("shape", mlp_header({{"0.weight", R"({"dtype":"F32","shape":[4,8],"data_offsets":[0,128]})"}}), floats(67)),
+  expect(raw_file("shape", mlp_header({{"0.weight", R"({"dtype":"F32","shape":[4,8],"data_offsets":[0,128]})"}}),
+                  floats(67)),
          "tensor '0.weight': expected shape [8, 4], found [4, 8]");
   std::vector<unsigned char> nan = floats(67);
   const float bad = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(nan.data() + 4 * 65, &bad, 4);  // 2.bias[1]
   const std::string nan_file = raw_file("nan", mlp_header(), nan);
   expect(nan_file,
-         "tensor '2.bias' has a non-finite value (nan) at flat index 1; refused (LoadOptions::allow_non_finite accepts it)");
+         "tensor '2.bias' has a non-finite value (nan) at flat index 1; refused (LoadOptions::allow_non_finite accepts "
+         "it)");
   load_safetensors(net, nan_file, {.allow_non_finite = true, .names = {}});  // asked for: accepted
   BOOST_TEST(std::isnan(net.parameter("2.bias")(0, 1)));
 }
@@ -263,10 +267,11 @@ BOOST_AUTO_TEST_CASE(failed_save_leaves_the_previous_file) {
   ::setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, previous);
   BOOST_TEST(error.find("tapeless: " + path + ": writing ") == 0u, error);
-  BOOST_TEST(error.find("failed (File too large); the previous file, if any, is unchanged") != std::string::npos, error);
+  BOOST_TEST(error.find("failed (File too large); the previous file, if any, is unchanged") != std::string::npos,
+             error);
   BOOST_TEST((bytes_of(path) == before));
   BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir), {}) == 1);  // no temporary file
-  save_safetensors(b, path);  // and a save that works replaces it
+  save_safetensors(b, path);                                                     // and a save that works replaces it
   BOOST_TEST(!(bytes_of(path) == before));
 }
 
@@ -304,8 +309,9 @@ BOOST_AUTO_TEST_CASE(save_keeps_the_permissions_and_follows_a_symlinked_target) 
   Network<Mlp, float> back(3);
   load_safetensors(back, real);
   BOOST_TEST((back.values() == b.values()));
-  BOOST_TEST((std::filesystem::status(real).permissions() ==
-              (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | std::filesystem::perms::group_read)));
+  BOOST_TEST((
+      std::filesystem::status(real).permissions() ==
+      (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | std::filesystem::perms::group_read)));
 }
 
 BOOST_AUTO_TEST_CASE(an_interrupted_save_leaves_no_temporary_file) {
@@ -384,7 +390,8 @@ BOOST_AUTO_TEST_CASE(only_regular_files_are_read_and_nothing_blocks) {
   // and the caller's cap on the file size
   const std::string path = scratch("capped.safetensors");
   save_safetensors(net, path);
-  BOOST_TEST(error_of([&] { (void)read_safetensors(path, 100); }).find("more than the limit of 100") != std::string::npos);
+  BOOST_TEST(error_of([&] { (void)read_safetensors(path, 100); }).find("more than the limit of 100") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_non_finite_network_is_never_saved_over_a_good_file) {
@@ -394,7 +401,8 @@ BOOST_AUTO_TEST_CASE(a_non_finite_network_is_never_saved_over_a_good_file) {
   const auto before = bytes_of(path);
   bad.parameter("2.weight")(1, 2) = std::numeric_limits<float>::infinity();
   BOOST_TEST(error_of([&] { save_safetensors(bad, path); }) ==
-             "tapeless: " + path + ": parameter '2.weight' has a non-finite value at flat index 17; not saved, the "
-                                   "previous file, if any, is unchanged");
+             "tapeless: " + path +
+                 ": parameter '2.weight' has a non-finite value at flat index 17; not saved, the "
+                 "previous file, if any, is unchanged");
   BOOST_TEST((bytes_of(path) == before));
 }

@@ -1,8 +1,9 @@
 // layers/: widths, parameter layout and names, forward values, Residual's shared input.
 #define BOOST_TEST_MODULE layers_sequential
+#include "tapeless/layers/sequential.hpp"
+
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
-#include "tapeless/layers/sequential.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/tapeless.hpp"
 
@@ -87,12 +88,11 @@ BOOST_AUTO_TEST_CASE(residual_on_a_temporary_tensor_holds_its_value) {
   auto out = net.forward(std::move(*tensor));
   tensor.reset();
   BOOST_TEST((!detail::mentions_v<decltype(out), Tensor<double, 1, 8>>));  // no Var of the temporary
-  const Eigen::MatrixXd expected =
-      x + ((x * net.parameter("block.0.weight")).rowwise() +
-           Eigen::RowVectorXd(Eigen::MatrixXd(net.parameter("block.0.bias")).row(0)))
-              .array()
-              .tanh()
-              .matrix();
+  const Eigen::MatrixXd expected = x + ((x * net.parameter("block.0.weight")).rowwise() +
+                                        Eigen::RowVectorXd(Eigen::MatrixXd(net.parameter("block.0.bias")).row(0)))
+                                           .array()
+                                           .tanh()
+                                           .matrix();
   BOOST_TEST(((eval(out) - expected).norm() < 1e-12));
 }
 

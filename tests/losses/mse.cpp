@@ -1,7 +1,8 @@
 // losses/mse.hpp: known values and finite differences.
 #define BOOST_TEST_MODULE losses_mse
-#include "support/check.hpp"
 #include "tapeless/losses/mse.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

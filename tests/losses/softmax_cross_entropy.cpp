@@ -1,9 +1,11 @@
 // losses/softmax_cross_entropy.hpp: known values, one-hot against index targets, the textbook
 // gradient (softmax - onehot) / batch, label validation, finite differences.
 #define BOOST_TEST_MODULE losses_softmax_cross_entropy
-#include "support/check.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
+
 #include "tapeless/ops/softmax.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

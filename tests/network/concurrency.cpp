@@ -31,7 +31,8 @@ BOOST_AUTO_TEST_CASE(threads_share_a_const_network) {
     pool.emplace_back([&, t] {
       Predictor<Net> p(net, 16);
       p.inputs() = x.value();
-      for (int r = 0; r < rounds; ++r) identical[static_cast<std::size_t>(t)] += (p().array() == expected.array()).all();
+      for (int r = 0; r < rounds; ++r)
+        identical[static_cast<std::size_t>(t)] += (p().array() == expected.array()).all();
     });
   for (auto& th : pool) th.join();
   for (int t = 0; t < threads; ++t) BOOST_TEST(identical[static_cast<std::size_t>(t)] == rounds);

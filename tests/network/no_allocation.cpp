@@ -11,9 +11,9 @@
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
 
-#include <boost/test/unit_test.hpp>
-
 #include "support/allocation_counter.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace tapeless;
 

@@ -2,15 +2,17 @@
 // differences and the textbook hand-written backward pass; 100 SGD steps against a hand-written
 // training loop; a non-finite step leaves the weights as they were.
 #define BOOST_TEST_MODULE network_trainer
-#include "support/check.hpp"
+#include "tapeless/network/trainer.hpp"
+
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/network/loss.hpp"
 #include "tapeless/network/network.hpp"
-#include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -51,8 +53,8 @@ BOOST_AUTO_TEST_CASE(every_layer_and_loss_under_finite_differences) {
   finite_differences<Sequential<Linear<3, 4>, Sigmoid, Linear<4, 3>>, SceOneHot>(2);
   finite_differences<Sequential<Linear<3, 4>, Tanh, Linear<4, 4>, Sigmoid, Linear<4, 2>>, MSE>(3);
   finite_differences<Sequential<Linear<3, 4>, Residual<Sequential<Linear<4, 4>, Tanh>>, Linear<4, 3>, Softmax>, MSE>(4);
-  finite_differences<Sequential<Linear<3, 5>, ReLU, Residual<Sequential<Linear<5, 5>, ReLU, Linear<5, 5>>>, Linear<5, 2>>,
-                     Sce>(5);
+  finite_differences<
+      Sequential<Linear<3, 5>, ReLU, Residual<Sequential<Linear<5, 5>, ReLU, Linear<5, 5>>>, Linear<5, 2>>, Sce>(5);
 }
 
 namespace {
@@ -246,7 +248,9 @@ BOOST_AUTO_TEST_CASE(three_layer_sigmoid_mlp_matches_the_notes_backward_pass) {
   const M a2 = sigmoid((a1 * w2).rowwise() + b2.row(0));
   const M z3 = (a2 * w3).rowwise() + b3.row(0);
   M y_hat = z3;
-  for (Index i = 0; i < 4; ++i) y_hat.row(i) = (z3.row(i).array() - z3.row(i).maxCoeff()).exp() / (z3.row(i).array() - z3.row(i).maxCoeff()).exp().sum();
+  for (Index i = 0; i < 4; ++i)
+    y_hat.row(i) =
+        (z3.row(i).array() - z3.row(i).maxCoeff()).exp() / (z3.row(i).array() - z3.row(i).maxCoeff()).exp().sum();
   const double loss = -(y.array() * y_hat.array().log()).rowwise().sum().mean();
   const M dz3 = (y_hat - y) / 4.0;
   const M dw3 = a2.transpose() * dz3, db3 = dz3.colwise().sum();
@@ -256,7 +260,7 @@ BOOST_AUTO_TEST_CASE(three_layer_sigmoid_mlp_matches_the_notes_backward_pass) {
   const M dw1 = x.transpose() * dz1, db1 = dz1.colwise().sum();
 
   BOOST_TEST(r.loss == loss, boost::test_tools::tolerance(1e-12));
-  const std::pair<const char*, const M*> expected[] = {{"0.weight", &dw1}, {"0.bias", &db1}, {"2.weight", &dw2},
+  const std::pair<const char*, const M*> expected[] = {{"0.weight", &dw1}, {"0.bias", &db1},   {"2.weight", &dw2},
                                                        {"2.bias", &db2},   {"4.weight", &dw3}, {"4.bias", &db3}};
   for (const auto& [name, grad] : expected)
     BOOST_TEST(((net.gradient(name) - *grad).norm() <= 1e-12 * (1 + grad->norm())), name);

@@ -1,8 +1,9 @@
 // ops/elementwise.hpp and the extension point: user ops defined outside namespace tapeless,
 // through the same mechanism as the built-in ops.
 #define BOOST_TEST_MODULE ops_elementwise
-#include "support/check.hpp"
 #include "tapeless/tapeless.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -66,11 +67,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(user_node_op_under_finite_differences, S, test::sc
 }
 
 namespace {
-// A mock function for the generic node: value 2x, derivative 5 (deliberately not 2), so the
-// test sees that the node multiplies g by derivative(x, y) and passes y = value(x).
+// A mock function for the generic node: value 2x, derivative 5 + x + 10 y (deliberately not 2),
+// so the test sees that the node multiplies g by derivative(x, y), passes x as x and y = value(x)
+// as y: y = x, or the two swapped, give other numbers.
 struct Mock {
   auto value(const auto& x) const { return 2 * x; }
-  auto derivative(const auto& x, const auto& y) const { return 0 * x + 0 * y + 5; }
+  auto derivative(const auto& x, const auto& y) const { return 5 + x + 10 * y; }
 };
 }  // namespace
 
@@ -78,5 +80,6 @@ BOOST_AUTO_TEST_CASE(generic_node_with_a_mock_function) {
   Tensor<double, 1, 2> x{{1, 2}}, c{{3, 4}};
   auto g = grad(sum(elementwise(Mock{}, x) * input(c)), x);
   BOOST_TEST(g.scalar() == 2 * 3 + 4 * 4);
-  BOOST_TEST((g[x] == (5 * c.value()).eval()));
+  // derivative at x = 1, y = 2: 5 + 1 + 20 = 26; at x = 2, y = 4: 5 + 2 + 40 = 47; times c
+  BOOST_TEST((g[x] == (Eigen::RowVector2d() << 26 * 3, 47 * 4).finished()));
 }

@@ -1,9 +1,11 @@
 // ops/log_softmax.hpp: known values, stability, and the adjoint against central finite differences.
 #define BOOST_TEST_MODULE ops_log_softmax
-#include "support/check.hpp"
 #include "tapeless/ops/log_softmax.hpp"
+
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

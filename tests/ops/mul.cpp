@@ -1,11 +1,12 @@
 // ops/mul.hpp: known values, and the adjoint against central finite differences in float and double.
 #define BOOST_TEST_MODULE ops_mul
-#include "support/check.hpp"
-#include "tapeless/ops/add.hpp"
 #include "tapeless/ops/mul.hpp"
+
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,7 +14,6 @@
 
 using namespace tapeless;
 namespace tt = boost::test_tools;
-
 
 BOOST_AUTO_TEST_CASE(known_values) {
   Tensor<double, 1, 3> a{{1, 2, 3}}, b{{4, 5, 6}};

@@ -1,9 +1,11 @@
 // ops/square.hpp: known values, and the adjoint against central finite differences in float and double.
 #define BOOST_TEST_MODULE ops_square
-#include "support/check.hpp"
 #include "tapeless/ops/square.hpp"
+
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,10 +1,12 @@
 // ops/sub.hpp: known values, and the adjoint against central finite differences in float and double.
 #define BOOST_TEST_MODULE ops_sub
-#include "support/check.hpp"
 #include "tapeless/ops/sub.hpp"
+
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,7 +14,6 @@
 
 using namespace tapeless;
 namespace tt = boost::test_tools;
-
 
 BOOST_AUTO_TEST_CASE(known_values) {
   Tensor<double, 1, 2> a{{5, 7}}, b{{1, 2}};

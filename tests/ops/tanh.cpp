@@ -1,9 +1,11 @@
 // ops/tanh.hpp: known values, and the adjoint against central finite differences in float and double.
 #define BOOST_TEST_MODULE ops_tanh
-#include "support/check.hpp"
 #include "tapeless/ops/tanh.hpp"
+
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -39,10 +39,14 @@ const std::map<std::string, Case>& fixtures() {
     while (std::getline(file, text)) {
       std::istringstream line(text);
       line >> word;
-      if (word == "case") line >> name;
-      else if (word == "input") line >> word, cases[name].inputs[word] = read_matrix(line);
-      else if (word == "grad") line >> word, cases[name].grads[word] = read_matrix(line);
-      else if (word == "loss") line >> cases[name].loss;
+      if (word == "case")
+        line >> name;
+      else if (word == "input")
+        line >> word, cases[name].inputs[word] = read_matrix(line);
+      else if (word == "grad")
+        line >> word, cases[name].grads[word] = read_matrix(line);
+      else if (word == "loss")
+        line >> cases[name].loss;
     }
     return cases;
   }();

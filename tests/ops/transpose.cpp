@@ -1,9 +1,11 @@
 // ops/transpose.hpp: known values, and the adjoint against central finite differences in float and double.
 #define BOOST_TEST_MODULE ops_transpose
-#include "support/check.hpp"
 #include "tapeless/ops/transpose.hpp"
+
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
+
+#include "support/check.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,7 +13,6 @@
 
 using namespace tapeless;
 namespace tt = boost::test_tools;
-
 
 #include "tapeless/ops/matmul.hpp"
 BOOST_AUTO_TEST_CASE(known_values) {

@@ -11,8 +11,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
-#include <string>
 #include <cstdint>
+#include <string>
 
 using namespace tapeless;
 using Net = Network<Sequential<Linear<3, 2>>, double>;
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(learning_rate_finder_sweeps_and_restores) {
   double best = sweep.front().loss;
   for (const auto& p : sweep)
     if (std::isfinite(p.loss)) best = std::min(best, p.loss);
-  BOOST_TEST(best < 0.5 * sweep.front().loss);                                   // a good rate learns
+  BOOST_TEST(best < 0.5 * sweep.front().loss);                                       // a good rate learns
   BOOST_TEST((!std::isfinite(sweep.back().loss) || sweep.back().loss > 10 * best));  // lr 100 diverges
   BOOST_CHECK_THROW(find_learning_rate(
                         trainer, model, [&](double lr) { return Sgd(model, {.lr = lr}); }, fill, 1.0, 0.1, 5),
@@ -172,11 +172,11 @@ BOOST_AUTO_TEST_CASE(options_outside_their_domain_are_refused_at_construction) {
     AdamOptions o;
     const char* says;
   };
-  for (const Case& c : {Case{{.lr = nan}, "lr"}, Case{{.lr = 0}, "lr"}, Case{{.lr = -1e-3}, "lr"}, Case{{.lr = inf}, "lr"},
-                        Case{{.beta1 = 1}, "beta1"}, Case{{.beta1 = -0.1}, "beta1"}, Case{{.beta1 = nan}, "beta1"},
-                        Case{{.beta2 = 1}, "beta2"}, Case{{.beta2 = 1.5}, "beta2"}, Case{{.eps = 0}, "eps"},
-                        Case{{.eps = -1}, "eps"}, Case{{.eps = nan}, "eps"}, Case{{.weight_decay = nan}, "weight_decay"},
-                        Case{{.weight_decay = -1}, "weight_decay"}}) {
+  for (const Case& c : {Case{{.lr = nan}, "lr"}, Case{{.lr = 0}, "lr"}, Case{{.lr = -1e-3}, "lr"},
+                        Case{{.lr = inf}, "lr"}, Case{{.beta1 = 1}, "beta1"}, Case{{.beta1 = -0.1}, "beta1"},
+                        Case{{.beta1 = nan}, "beta1"}, Case{{.beta2 = 1}, "beta2"}, Case{{.beta2 = 1.5}, "beta2"},
+                        Case{{.eps = 0}, "eps"}, Case{{.eps = -1}, "eps"}, Case{{.eps = nan}, "eps"},
+                        Case{{.weight_decay = nan}, "weight_decay"}, Case{{.weight_decay = -1}, "weight_decay"}}) {
     const std::string what = refusal([&] { Adam adam(net, c.o); });
     BOOST_TEST(what.find(std::string("tapeless::Adam: ") + c.says) == 0u, what);
   }
@@ -187,8 +187,9 @@ BOOST_AUTO_TEST_CASE(options_outside_their_domain_are_refused_at_construction) {
     SgdOptions o;
     const char* says;
   };
-  for (const SgdCase& c : {SgdCase{{.lr = nan}, "lr"}, SgdCase{{.lr = 0}, "lr"}, SgdCase{{.momentum = -0.5}, "momentum"},
-                           SgdCase{{.momentum = nan}, "momentum"}, SgdCase{{.weight_decay = inf}, "weight_decay"}}) {
+  for (const SgdCase& c :
+       {SgdCase{{.lr = nan}, "lr"}, SgdCase{{.lr = 0}, "lr"}, SgdCase{{.momentum = -0.5}, "momentum"},
+        SgdCase{{.momentum = nan}, "momentum"}, SgdCase{{.weight_decay = inf}, "weight_decay"}}) {
     const std::string what = refusal([&] { Sgd sgd(net, c.o); });
     BOOST_TEST(what.find(std::string("tapeless::Sgd: ") + c.says) == 0u, what);
   }

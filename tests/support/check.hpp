@@ -7,8 +7,12 @@
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <random>
+#include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace test {
 
@@ -25,10 +29,26 @@ inline constexpr double fd_tolerance = std::is_same_v<S, double> ? 1e-6 : 1e-2;
 template <class S>
 inline constexpr double fd_floor = std::is_same_v<S, double> ? 1e-3 : 1e-2;
 
-/// Fills a tensor with uniform values in [lo, hi), from a fixed-seed generator.
+/// The generator of the running test case for `seed`: seeded from the seed and the test case's
+/// name, so a test's data depend on the test and the order of its own calls only, never on which
+/// tests ran before it (one engine per scalar type, as before, made data depend on test order).
+inline std::mt19937& engine(unsigned seed) {
+  static std::map<std::pair<std::string, unsigned>, std::mt19937> engines;
+  const std::string test = boost::unit_test::framework::current_test_case().full_name();
+  auto it = engines.find({test, seed});
+  if (it == engines.end()) {
+    std::seed_seq seq(test.begin(), test.end());
+    std::vector<unsigned> mixed(1);
+    seq.generate(mixed.begin(), mixed.end());
+    it = engines.emplace(std::pair{test, seed}, std::mt19937(mixed[0] ^ seed)).first;
+  }
+  return it->second;
+}
+
+/// Fills a tensor with uniform values in [lo, hi), from the test case's generator (see engine).
 template <class S, int R, int C>
 void randomize(tapeless::Tensor<S, R, C>& t, double lo = -1.0, double hi = 1.0, unsigned seed = 42) {
-  static std::mt19937 engine(seed);
+  std::mt19937& engine = test::engine(seed);
   std::uniform_real_distribution<double> u(lo, hi);
   for (tapeless::Index j = 0; j < t.value().cols(); ++j)
     for (tapeless::Index i = 0; i < t.value().rows(); ++i) t(i, j) = static_cast<S>(u(engine));

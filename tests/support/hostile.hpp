@@ -3,12 +3,11 @@
 // a test which blocks instead of refusing.
 #pragma once
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <filesystem>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 

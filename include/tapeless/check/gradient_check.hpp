@@ -46,8 +46,7 @@ S default_step() {
 
 /// Checks d loss / d wrt (loss a 1x1 expression) against central differences of step `h`.
 template <class E, TensorLike T, class S = typename T::scalar_type>
-  requires ExprLike<E>
-GradientCheck check_gradient(E&& loss, T& wrt, S h = default_step<S>(), double floor = 1e-3) {
+requires ExprLike<E> GradientCheck check_gradient(E&& loss, T& wrt, S h = default_step<S>(), double floor = 1e-3) {
   Program<as_expr_t<E&&>, T> program(as_expr(std::forward<E>(loss)), wrt);
   program.run();
   const auto analytic = program.template gradient<0>().eval();  // a copy: the program is re-run below

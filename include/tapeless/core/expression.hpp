@@ -22,7 +22,9 @@ struct expr_traits {};
 
 /// A type with expression traits.
 template <class E>
-concept Expression = requires { typename expr_traits<std::remove_cvref_t<E>>::scalar; };
+concept Expression = requires {
+  typename expr_traits<std::remove_cvref_t<E>>::scalar;
+};
 
 template <class E>
 using scalar_t = typename expr_traits<std::remove_cvref_t<E>>::scalar;

@@ -98,10 +98,7 @@ Constant<S, R, C> constant(const Tensor<S, R, C>& t) {
 
 /// A 1x1 constant.
 template <class S>
-  requires std::is_arithmetic_v<S>
-Constant<S, 1, 1> constant(S s) {
-  return {storage_t<S, 1, 1>::Constant(1, 1, s)};
-}
+requires std::is_arithmetic_v<S> Constant<S, 1, 1> constant(S s) { return {storage_t<S, 1, 1>::Constant(1, 1, s)}; }
 
 namespace detail {
 template <class A>
@@ -109,18 +106,17 @@ struct as_expr {
   using type = std::remove_cvref_t<A>;
 };
 template <class A>
-  requires is_tensor_v<A> && std::is_lvalue_reference_v<A>
+requires is_tensor_v<A> && std::is_lvalue_reference_v<A>
 struct as_expr<A> {
   using type = Var<std::remove_cvref_t<A>>;
 };
 template <class A>
-  requires is_tensor_v<A> && (!std::is_lvalue_reference_v<A>)
-struct as_expr<A> {
+requires is_tensor_v<A> &&(!std::is_lvalue_reference_v<A>)struct as_expr<A> {
   using T = std::remove_cvref_t<A>;
   using type = Constant<typename T::scalar_type, T::rows_at_compile_time, T::cols_at_compile_time>;
 };
 template <class A>
-  requires std::is_arithmetic_v<std::remove_cvref_t<A>>
+requires std::is_arithmetic_v<std::remove_cvref_t<A>>
 struct as_expr<A> {
   using type = Constant<std::remove_cvref_t<A>, 1, 1>;
 };
@@ -134,10 +130,14 @@ using as_expr_t = typename detail::as_expr<A>::type;
 template <class A>
 as_expr_t<A&&> as_expr(A&& a) {
   using R = as_expr_t<A&&>;
-  if constexpr (is_tensor_v<A> && std::is_lvalue_reference_v<A&&>) return R{&a};
-  else if constexpr (is_tensor_v<A>) return R{a.value()};
-  else if constexpr (std::is_arithmetic_v<std::remove_cvref_t<A>>) return constant(a);
-  else return std::forward<A>(a);
+  if constexpr (is_tensor_v<A> && std::is_lvalue_reference_v<A&&>)
+    return R{&a};
+  else if constexpr (is_tensor_v<A>)
+    return R{a.value()};
+  else if constexpr (std::is_arithmetic_v<std::remove_cvref_t<A>>)
+    return constant(a);
+  else
+    return std::forward<A>(a);
 }
 
 /// Anything an operation accepts: an expression, a tensor or a number.
@@ -155,8 +155,10 @@ using operand_scalar_t = scalar_t<as_expr_t<A>>;
 /// `x` gives a float constant); every other operand forwarded.
 template <class Other, class A>
 decltype(auto) lift(A&& a) {
-  if constexpr (std::is_arithmetic_v<std::remove_cvref_t<A>>) return constant(static_cast<operand_scalar_t<Other>>(a));
-  else return std::forward<A>(a);
+  if constexpr (std::is_arithmetic_v<std::remove_cvref_t<A>>)
+    return constant(static_cast<operand_scalar_t<Other>>(a));
+  else
+    return std::forward<A>(a);
 }
 
 }  // namespace tapeless

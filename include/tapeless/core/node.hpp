@@ -57,28 +57,38 @@ template <class Op>
 struct op_traits {
   template <class... D>
   static constexpr bool valid(D... d) {
-    if constexpr (requires { Op::valid(d...); }) return Op::valid(d...);
-    else return true;
+    if constexpr (requires { Op::valid(d...); })
+      return Op::valid(d...);
+    else
+      return true;
   }
   static constexpr std::string_view name() {
-    if constexpr (requires { Op::name; }) return std::string_view(Op::name);
-    else return "user operation";
+    if constexpr (requires { Op::name; })
+      return std::string_view(Op::name);
+    else
+      return "user operation";
   }
   static constexpr bool differentiable(std::size_t k) {
-    if constexpr (requires { Op::differentiable(k); }) return Op::differentiable(k);
-    else return true;
+    if constexpr (requires { Op::differentiable(k); })
+      return Op::differentiable(k);
+    else
+      return true;
   }
 };
 
 /// An op that asks the program for a scratch matrix (`workspace_like`).
 template <class Op>
-concept WithWorkspace = requires { Op::workspace_like; };
+concept WithWorkspace = requires {
+  Op::workspace_like;
+};
 
 /// An op that keeps scratch state of its own type in the program (`template <class S> using
 /// scratch = ...`), sized by `static void reserve(scratch&, Dims... operands)` whenever the
 /// program sizes its storage (construction, batch change): GEMM packing buffers, for example.
 template <class Op>
-concept WithScratch = requires { typename Op::template scratch<double>; };
+concept WithScratch = requires {
+  typename Op::template scratch<double>;
+};
 
 /// An op whose forward and backward receive a work argument after `y`.
 template <class Op>
@@ -126,8 +136,7 @@ struct scalar_rule {
 /// emits one diagnostic (`scalar_type_mismatch<Op, S, T>` or `shape_mismatch<Op, Shape...>`) and
 /// yields `InvalidExpr`; an operand that is already `InvalidExpr` yields `InvalidExpr` silently.
 template <class Op, class... A>
-  requires(Operand<A> && ...)
-auto make_node(Op op, A&&... a) {
+requires(Operand<A>&&...) auto make_node(Op op, A&&... a) {
   using rule = detail::scalar_rule<Op, scalar_t<as_expr_t<A&&>>...>;
   if constexpr ((is_invalid_v<A> || ...)) {
     return InvalidExpr{};
@@ -154,9 +163,12 @@ inline constexpr std::size_t node_arity_v<Node<Op, Args...>> = sizeof...(Args);
 /// with state, never for an op with state and no `==` (identity cannot be proven).
 template <class Op>
 bool same_op(const Op& a, const Op& b) {
-  if constexpr (std::is_empty_v<Op>) return true;
-  else if constexpr (requires { a == b; }) return a == b;
-  else return false;
+  if constexpr (std::is_empty_v<Op>)
+    return true;
+  else if constexpr (requires { a == b; })
+    return a == b;
+  else
+    return false;
 }
 
 /// True when two nodes compute the same value: same op state, same leaves (by identity).

@@ -75,8 +75,8 @@ template <class E>
 signature_t<E> make_signature(const E& e) {
   if constexpr (is_node<E>::value) {
     return [&]<class Op, class... A, std::size_t... K>(const Node<Op, A...>& n, std::index_sequence<K...>) {
-      return signature_t<E>{n.op_,
-                            boost::hana::basic_tuple<signature_t<A>...>(make_signature(boost::hana::at_c<K>(n.args_))...)};
+      return signature_t<E>{
+          n.op_, boost::hana::basic_tuple<signature_t<A>...>(make_signature(boost::hana::at_c<K>(n.args_))...)};
     }(e, std::make_index_sequence<node_arity_v<E>>{});
   } else if constexpr (std::is_same_v<signature_t<E>, any_shared>) {
     return {};
@@ -91,8 +91,7 @@ template <class E>
 bool matches(const signature_t<E>& s, const E& e) {
   if constexpr (is_node<E>::value) {
     return [&]<class Op, class... A, std::size_t... K>(const Node<Op, A...>&, std::index_sequence<K...>) {
-      return same_op(s.op_, e.op_) &&
-             (matches<A>(boost::hana::at_c<K>(s.args_), boost::hana::at_c<K>(e.args_)) && ...);
+      return same_op(s.op_, e.op_) && (matches<A>(boost::hana::at_c<K>(s.args_), boost::hana::at_c<K>(e.args_)) && ...);
     }(e, std::make_index_sequence<node_arity_v<E>>{});
   } else if constexpr (std::is_same_v<signature_t<E>, any_shared>) {
     return true;
@@ -124,11 +123,12 @@ inline constexpr bool is_shared_v<Shared<E, Ref>> = true;
 
 /// A reference to the node `x`, for use to the right of `x` in the same expression (see above).
 template <class E>
-  requires Expression<E>
-Shared<std::remove_cvref_t<E>> shared(const E& x) {
+requires Expression<E> Shared<std::remove_cvref_t<E>> shared(const E& x) {
   static_assert(!is_leaf_v<E>, "tapeless::shared: a leaf is shared by using it again; shared() is for nodes");
-  if constexpr (is_leaf_v<E>) return {};
-  else return {detail::make_signature(x)};
+  if constexpr (is_leaf_v<E>)
+    return {};
+  else
+    return {detail::make_signature(x)};
 }
 
 }  // namespace tapeless

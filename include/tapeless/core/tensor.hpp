@@ -34,21 +34,19 @@ class Tensor {
   Tensor() : value_(storage_type::Zero(R == dynamic ? 0 : R, C)) {}
 
   /// Zero-filled with `rows` rows (dynamic-row tensors only).
-  explicit Tensor(Index rows)
-    requires(R == dynamic)
-      : value_(storage_type::Zero(rows, C)) {}
+  explicit Tensor(Index rows) requires(R == dynamic) : value_(storage_type::Zero(rows, C)) {}
 
   /// A 1x1 tensor holding `s`.
   Tensor(S s)  // NOLINT(google-explicit-constructor): a scalar is a 1x1 tensor
-    requires(R == 1 && C == 1)
+      requires(R == 1 && C == 1)
       : value_(storage_type::Constant(1, 1, s)) {}
 
   /// Row-major nested initializer: `Tensor<double, 2, 2> t{{1, 2}, {3, 4}}`.
   Tensor(std::initializer_list<std::initializer_list<S>> rows) : Tensor() {
     if constexpr (R == dynamic) value_.resize(static_cast<Index>(rows.size()), C);
     if (static_cast<Index>(rows.size()) != value_.rows())
-      throw shape_error("tapeless::Tensor: initializer has " + std::to_string(rows.size()) +
-                        " rows, the tensor " + to_string(Dims{value_.rows(), C}));
+      throw shape_error("tapeless::Tensor: initializer has " + std::to_string(rows.size()) + " rows, the tensor " +
+                        to_string(Dims{value_.rows(), C}));
     Index i = 0;
     for (auto row : rows) {
       if (static_cast<Index>(row.size()) != C)
@@ -75,8 +73,8 @@ class Tensor {
     static_assert(R == dynamic || Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R,
                   "tapeless::Tensor: the matrix assigned has another row count than the tensor");
     if (m.cols() != C || (R != dynamic && m.rows() != R))
-      throw shape_error("tapeless::Tensor: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) +
-                        " matrix to a " + to_string(Dims{R, C}) + " tensor");
+      throw shape_error("tapeless::Tensor: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) + " matrix to a " +
+                        to_string(Dims{R, C}) + " tensor");
     value_ = m.template cast<S>();
     return *this;
   }
@@ -91,9 +89,7 @@ class Tensor {
 
   /// Sets the batch size of a dynamic-row tensor (allocates only when it changes; contents are
   /// unspecified afterwards).
-  void resize(Index rows)
-    requires(R == dynamic)
-  {
+  void resize(Index rows) requires(R == dynamic) {
     if (rows != value_.rows()) value_.resize(rows, C);
   }
 
@@ -101,11 +97,7 @@ class Tensor {
   S operator()(Index i, Index j) const { return value_(i, j); }
 
   /// The value of a 1x1 tensor.
-  S scalar() const
-    requires(R == 1 && C == 1)
-  {
-    return value_(0, 0);
-  }
+  S scalar() const requires(R == 1 && C == 1) { return value_(0, 0); }
 
  private:
   storage_type value_;
@@ -169,7 +161,7 @@ struct gradient_storage {
   static type make(const T& t) { return type::Zero(t.dims().rows, t.dims().cols); }
 };
 template <class T>
-  requires requires(T& t) { t.gradient(); }
+requires requires(T& t) { t.gradient(); }
 struct gradient_storage<T> {
   using type = std::remove_cvref_t<decltype(std::declval<T&>().gradient())>;
   static type make(const T& t) { return t.gradient(); }  // a Map: same memory

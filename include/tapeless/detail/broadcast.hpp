@@ -22,8 +22,10 @@ template <Broadcast B>
 struct elementwise_shape {
   static constexpr Dims shape(Dims a, Dims b) { return B == Broadcast::lhs ? b : a; }
   static constexpr bool valid(Dims a, Dims b) {
-    if constexpr (B == Broadcast::none) return dims_fit(a, b);
-    else return true;
+    if constexpr (B == Broadcast::none)
+      return dims_fit(a, b);
+    else
+      return true;
   }
 };
 
@@ -41,16 +43,20 @@ namespace tapeless::detail {
 /// Operand `a` as an array of the result's shape `y` (a 1x1 operand broadcast when `Bcast`).
 template <bool Bcast, class A, class Y>
 auto broadcast(const A& a, const Y& y) {
-  if constexpr (Bcast) return Y::Constant(y.rows(), y.cols(), a(0, 0)).array();
-  else return a.array();
+  if constexpr (Bcast)
+    return Y::Constant(y.rows(), y.cols(), a(0, 0)).array();
+  else
+    return a.array();
 }
 
 /// An adjoint array `x` of the result's shape, brought back to an operand's shape: summed to a
 /// number for a broadcast operand, as a matrix otherwise.
 template <bool Bcast, class X>
 auto unbroadcast(const X& x) {
-  if constexpr (Bcast) return x.sum();
-  else return x.matrix();
+  if constexpr (Bcast)
+    return x.sum();
+  else
+    return x.matrix();
 }
 
 /// Builds an elementwise binary node `Op<mode>(a, b)`: a number operand becomes a constant of

@@ -38,8 +38,8 @@ constexpr int gemm_order() {
 
 template <class S>
 class Gemm {
-  using blocking_type =
-      Eigen::internal::gemm_blocking_space<Eigen::ColMajor, S, S, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+  using blocking_type = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, S, S, Eigen::Dynamic, Eigen::Dynamic,
+                                                             Eigen::Dynamic, 1, false>;
 
  public:
   Gemm() = default;
@@ -73,8 +73,10 @@ class Gemm {
   void run(Dst& dst, const A& a, const B& b, bool accumulate) {
     const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
     if (depth == 1) {
-      if (accumulate) dst.noalias() += a.col(0) * b.row(0);
-      else dst.noalias() = a.col(0) * b.row(0);
+      if (accumulate)
+        dst.noalias() += a.col(0) * b.row(0);
+      else
+        dst.noalias() = a.col(0) * b.row(0);
       return;
     }
     if constexpr (!Dst::IsRowMajor) {
@@ -90,8 +92,10 @@ class Gemm {
         return;
       }
     }
-    if (accumulate) dst.noalias() += a * b;
-    else dst.noalias() = a * b;
+    if (accumulate)
+      dst.noalias() += a * b;
+    else
+      dst.noalias() = a * b;
   }
 
  private:

@@ -102,13 +102,12 @@ class Program {
 
   /// Computes the gradient of the (1x1) result with respect to every requested tensor. Reads the
   /// values of the last forward(); call forward() first.
-  void backward()
-    requires wants_gradient
-  {
+  void backward() requires wants_gradient {
     zero_shared<0>();
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       ((uses_[J] > 1 ? (void)std::get<J>(grads_).setZero() : (void)0), ...);
-    }(std::index_sequence_for<Wrt...>{});
+    }
+    (std::index_sequence_for<Wrt...>{});
     if constexpr (is_leaf_v<Expr>) {
       accumulate<root>(expr_, value_type::Ones());
     } else {
@@ -125,16 +124,14 @@ class Program {
 
   /// The value of the whole expression (valid after forward()).
   const auto& value() const {
-    if constexpr (is_leaf_v<Expr>) return expr_traits<Expr>::value(expr_);
-    else return slot<root>().value;
+    if constexpr (is_leaf_v<Expr>)
+      return expr_traits<Expr>::value(expr_);
+    else
+      return slot<root>().value;
   }
 
   /// The value of a 1x1 expression as a number.
-  scalar_type scalar() const
-    requires(dims_v<Expr>.rows == 1 && dims_v<Expr>.cols == 1)
-  {
-    return value()(0, 0);
-  }
+  scalar_type scalar() const requires(dims_v<Expr>.rows == 1 && dims_v<Expr>.cols == 1) { return value()(0, 0); }
 
   /// Gradient with respect to the J-th requested tensor.
   template <std::size_t J>
@@ -154,7 +151,8 @@ class Program {
            if (!found && std::get<J>(wrt_) == &w) found = &std::get<J>(grads_);
        }()),
        ...);
-    }(std::index_sequence_for<Wrt...>{});
+    }
+    (std::index_sequence_for<Wrt...>{});
     if (!found) throw std::invalid_argument("tapeless::Program::gradient: this tensor was not requested");
     return *found;
   }
@@ -181,8 +179,10 @@ class Program {
   // The slot that holds position P's value and adjoint: P's own, or the earlier one it aliases.
   template <std::size_t P>
   auto& resolved() {
-    if constexpr (plan::candidate(P)) return alias_[P] ? slot<plan::first[P]>() : slot<P>();
-    else return slot<P>();
+    if constexpr (plan::candidate(P))
+      return alias_[P] ? slot<plan::first[P]>() : slot<P>();
+    else
+      return slot<P>();
   }
 
   // Calls f(integral_constant<T>) for the position T that the Shared leaf at P stands for
@@ -197,7 +197,7 @@ class Program {
       return f(std::integral_constant<std::size_t, cs[0]>{});
     } else {
       using R = decltype(f(std::integral_constant<std::size_t, cs[0]>{}));
-      return [&]<std::size_t... K>(std::index_sequence<K...>) -> R {
+      return [&]<std::size_t... K>(std::index_sequence<K...>)->R {
         if constexpr (std::is_void_v<R>) {
           ((target_[P] == cs[K] ? f(std::integral_constant<std::size_t, cs[K]>{}) : void()), ...);
         } else {
@@ -205,7 +205,8 @@ class Program {
           ((target_[P] == cs[K] ? (void)(r = &f(std::integral_constant<std::size_t, cs[K]>{})) : void()), ...);
           return *r;
         }
-      }(std::make_index_sequence<cs.size()>{});
+      }
+      (std::make_index_sequence<cs.size()>{});
     }
   }
 
@@ -232,14 +233,16 @@ class Program {
         (([&] {
            const Target& candidate = *static_cast<const Target*>(nodes[cs[K]]);
            if (!detail::matches(e.ref_, candidate)) return;
-           if (found == size) found = cs[K];
+           if (found == size)
+             found = cs[K];
            else if (!detail::same_expr(*static_cast<const Target*>(nodes[found]), candidate))
              throw std::invalid_argument("tapeless::shared: the reference at position " + std::to_string(Pos) +
                                          " is ambiguous: nodes " + std::to_string(found) + " and " +
                                          std::to_string(cs[K]) + " both match it and differ");
          }()),
          ...);
-      }(std::make_index_sequence<cs.size()>{});
+      }
+      (std::make_index_sequence<cs.size()>{});
       if (found == size)
         throw std::invalid_argument("tapeless::shared: the node referred to at position " + std::to_string(Pos) +
                                     " is not to its left in this expression (shared(x) needs x itself as an "
@@ -254,7 +257,8 @@ class Program {
       constexpr auto& cp = detail::child_positions<E, Pos>;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (find_aliases<cp[K]>(boost::hana::at_c<K>(e.args_), nodes), ...);
-      }(std::make_index_sequence<cp.size()>{});
+      }
+      (std::make_index_sequence<cp.size()>{});
       if constexpr (plan::candidate(Pos))
         alias_[Pos] = detail::same_expr(e, *static_cast<const E*>(nodes[plan::first[Pos]]));
     } else if constexpr (is_shared_v<E>) {
@@ -287,7 +291,8 @@ class Program {
            if (std::get<J>(wrt_) == v.tensor_) f(std::integral_constant<std::size_t, J>{});
        }()),
        ...);
-    }(std::index_sequence_for<Wrt...>{});
+    }
+    (std::index_sequence_for<Wrt...>{});
   }
 
   // Computes run-time shapes, checks every op's rule on them, sizes storage where they changed
@@ -314,10 +319,13 @@ class Program {
           auto& s = slot<Pos>();
           size_to(s.value, d, initial);
           size_to(s.adj, d, initial);
-          if constexpr (WithScratch<Op>) Op::reserve(s.work, in[K]...);
-          else size_to(s.work, in[detail::workspace_operand<Op>], initial);
+          if constexpr (WithScratch<Op>)
+            Op::reserve(s.work, in[K]...);
+          else
+            size_to(s.work, in[detail::workspace_operand<Op>], initial);
           return d;
-        }(std::index_sequence_for<A...>{});
+        }
+        (std::index_sequence_for<A...>{});
       }(e);
     }
   }
@@ -325,7 +333,8 @@ class Program {
   void size_gradients(bool initial) {
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       (size_to(std::get<J>(grads_), std::get<J>(wrt_)->dims(), initial), ...);
-    }(std::index_sequence_for<Wrt...>{});
+    }
+    (std::index_sequence_for<Wrt...>{});
   }
 
   template <class M>
@@ -351,7 +360,8 @@ class Program {
           e.op_.forward(s.value, s.work, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         else
           e.op_.forward(s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
-      }(std::make_index_sequence<cp.size()>{});
+      }
+      (std::make_index_sequence<cp.size()>{});
     }
   }
 
@@ -370,18 +380,23 @@ class Program {
         else
           e.op_.backward(d, s.adj, s.value, arg_value<cp[K]>(boost::hana::at_c<K>(e.args_))...);
         (backward_at<cp[n - 1 - K]>(boost::hana::at_c<n - 1 - K>(e.args_)), ...);
-      }(std::make_index_sequence<n>{});
+      }
+      (std::make_index_sequence<n>{});
     }
   }
 
   template <class Dst, class X>
   static void add_to(Dst& dst, const X& x, bool assign) {
     if constexpr (std::is_arithmetic_v<X>) {
-      if (assign) dst(0, 0) = x;
-      else dst(0, 0) += x;
+      if (assign)
+        dst(0, 0) = x;
+      else
+        dst(0, 0) += x;
     } else {
-      if (assign) dst.noalias() = x;
-      else dst.noalias() += x;
+      if (assign)
+        dst.noalias() = x;
+      else
+        dst.noalias() += x;
     }
   }
 
@@ -389,7 +404,8 @@ class Program {
   template <std::size_t P, class E, class X>
   void accumulate(const E& e, const X& x) {
     if constexpr (is_shared_v<E>) {
-      at_target<P>([&](auto t) { add_to(resolved<decltype(t)::value>().adj, x, false); });  // summed: plan::shared marks it
+      at_target<P>(
+          [&](auto t) { add_to(resolved<decltype(t)::value>().adj, x, false); });  // summed: plan::shared marks it
     } else if constexpr (is_leaf_v<E>) {
       static_assert(expr_traits<E>::kind == LeafKind::variable);
       for_each_wrt_of(e, [&](auto j) { add_to(std::get<j>(grads_), x, uses_[j] == 1); });
@@ -505,7 +521,7 @@ class Program<InvalidExpr, Wrt...> {
 ///     auto g = tapeless::grad(square(x * y + x), x, y);
 ///     g[x]  // 64
 template <class E, class... Wrt>
-  requires ExprLike<E>
+requires ExprLike<E>
 auto grad(E&& loss, const Wrt&... wrt) {
   using Expr = as_expr_t<E&&>;
   if constexpr (is_invalid_v<Expr>) {
@@ -521,7 +537,7 @@ auto grad(E&& loss, const Wrt&... wrt) {
 
 /// The value of an expression, computed once.
 template <class E>
-  requires ExprLike<E>
+requires ExprLike<E>
 auto eval(E&& e) {
   Program<as_expr_t<E&&>> p(as_expr(std::forward<E>(e)));
   p.forward();

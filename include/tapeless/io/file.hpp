@@ -17,18 +17,17 @@
 /// temporary file is removed and the target is left as it was.
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <signal.h>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 #include <vector>
 
 namespace tapeless::detail {
@@ -98,7 +97,8 @@ std::vector<unsigned char> read_regular_file(const std::string& path, std::uint6
     const ::ssize_t got = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) throw fail("read failed (" + errno_text(errno) + ")");
-    if (got == 0) throw fail("shrank while it was read (" + std::to_string(done) + " of " + std::to_string(size) + " bytes)");
+    if (got == 0)
+      throw fail("shrank while it was read (" + std::to_string(done) + " of " + std::to_string(size) + " bytes)");
     done += static_cast<std::size_t>(got);
   }
   unsigned char extra = 0;
@@ -168,7 +168,8 @@ void write_file_atomically(const std::string& path, const std::vector<std::strin
       done += static_cast<std::size_t>(put);
     }
   }
-  if (::fchmod(fd.get(), mode) != 0) throw failed("setting the permissions of " + tmp + " failed (" + errno_text(errno) + ")");
+  if (::fchmod(fd.get(), mode) != 0)
+    throw failed("setting the permissions of " + tmp + " failed (" + errno_text(errno) + ")");
   if (::fsync(fd.get()) != 0) throw failed("flushing " + tmp + " to disk failed (" + errno_text(errno) + ")");
   if (::close(fd.release()) != 0) throw failed("closing " + tmp + " failed (" + errno_text(errno) + ")");
   if (::rename(tmp.c_str(), target.c_str()) != 0)

@@ -2,17 +2,14 @@
 /// @brief Reading IDX files (the MNIST / Fashion-MNIST format), gzip-compressed or plain.
 ///
 /// Every problem is an `idx_error` whose message names the file and what is wrong: a file that
-/// cannot be opened or is not a regular file, a declared size over the limit, a wrong magic number, a wrong element type or number of dimensions,
-/// unexpected dimensions, a truncated file, trailing bytes, a label out of range. Nothing is
-/// returned from a file that fails a check.
+/// cannot be opened or is not a regular file, a declared size over the limit, a wrong magic number, a wrong element
+/// type or number of dimensions, unexpected dimensions, a truncated file, trailing bytes, a label out of range. Nothing
+/// is returned from a file that fails a check.
 ///
 /// Needs zlib (Debian zlib1g-dev; link ZLIB::ZLIB), which reads plain files too.
 #pragma once
 
 #include "tapeless/io/file.hpp"
-
-#include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -20,7 +17,9 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 namespace tapeless {
 
@@ -64,7 +63,8 @@ inline IdxData read_idx(const std::string& path, std::uint32_t expected_rank, st
   auto read = [&](void* out, std::size_t n) -> std::size_t {
     std::size_t done = 0;
     while (done < n) {
-      const int got = gzread(file.get(), static_cast<char*>(out) + done, static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30)));
+      const int got = gzread(file.get(), static_cast<char*>(out) + done,
+                             static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30)));
       if (got < 0) {
         int code = 0;
         throw fail(std::string("unreadable (") + gzerror(file.get(), &code) + ")");
@@ -132,8 +132,8 @@ inline IdxData read_idx(const std::string& path, std::uint32_t expected_rank, st
 inline IdxData read_idx_images(const std::string& path, std::uint32_t rows, std::uint32_t cols) {
   IdxData d = read_idx(path, 3);
   if (d.dims[1] != rows || d.dims[2] != cols)
-    throw idx_error("tapeless: " + path + ": images are " + std::to_string(d.dims[1]) + "x" + std::to_string(d.dims[2]) +
-                    ", expected " + std::to_string(rows) + "x" + std::to_string(cols));
+    throw idx_error("tapeless: " + path + ": images are " + std::to_string(d.dims[1]) + "x" +
+                    std::to_string(d.dims[2]) + ", expected " + std::to_string(rows) + "x" + std::to_string(cols));
   return d;
 }
 

@@ -22,9 +22,6 @@
 #include "tapeless/network/network.hpp"
 
 #include <Eigen/Core>
-#include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -36,10 +33,12 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 namespace tapeless {
@@ -81,10 +80,15 @@ struct Safetensors {
     std::vector<double> out(static_cast<std::size_t>(t.count()));
     const unsigned char* p = data.data() + t.begin;
     for (std::size_t i = 0; i < out.size(); ++i) {
-      if (t.dtype == "F64") out[i] = load<double>(p + 8 * i);
-      else if (t.dtype == "F32") out[i] = load<float>(p + 4 * i);
-      else if (t.dtype == "F16") out[i] = static_cast<double>(Eigen::half(Eigen::half_impl::raw_uint16_to_half(load<std::uint16_t>(p + 2 * i))));
-      else out[i] = static_cast<double>(Eigen::bfloat16(Eigen::bfloat16_impl::raw_uint16_to_bfloat16(load<std::uint16_t>(p + 2 * i))));
+      if (t.dtype == "F64")
+        out[i] = load<double>(p + 8 * i);
+      else if (t.dtype == "F32")
+        out[i] = load<float>(p + 4 * i);
+      else if (t.dtype == "F16")
+        out[i] = static_cast<double>(Eigen::half(Eigen::half_impl::raw_uint16_to_half(load<std::uint16_t>(p + 2 * i))));
+      else
+        out[i] = static_cast<double>(
+            Eigen::bfloat16(Eigen::bfloat16_impl::raw_uint16_to_bfloat16(load<std::uint16_t>(p + 2 * i))));
     }
     return out;
   }
@@ -117,7 +121,9 @@ inline constexpr std::uint64_t max_safetensors_header = 100'000'000;
 
 namespace detail {
 /// a * b, or false if it overflows 64 bits.
-inline bool multiply(std::uint64_t a, std::uint64_t b, std::uint64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
+inline bool multiply(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
 
 /// A tensor name: non-empty dotted parts ("0.weight", "optimizer.m"), no control characters.
 inline bool valid_tensor_name(const std::string& name) {
@@ -136,22 +142,22 @@ inline bool valid_tensor_name(const std::string& name) {
 inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, const std::string& source) {
   auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
   if (bytes.size() < 8)
-    throw fail("truncated: the 8-byte header length is missing (the file has " + std::to_string(bytes.size()) + " bytes)");
+    throw fail("truncated: the 8-byte header length is missing (the file has " + std::to_string(bytes.size()) +
+               " bytes)");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<std::size_t>(i)];
   if (n > bytes.size() - 8)
     throw fail("header length " + std::to_string(n) + " is larger than the rest of the file (" +
                std::to_string(bytes.size() - 8) + " bytes)");
   if (n > max_safetensors_header)
-    throw fail("header length " + std::to_string(n) + " is over the limit of " + std::to_string(max_safetensors_header) +
-               " bytes");
+    throw fail("header length " + std::to_string(n) + " is over the limit of " +
+               std::to_string(max_safetensors_header) + " bytes");
   const auto header_begin = bytes.begin() + 8;
   auto header_end = header_begin + static_cast<std::ptrdiff_t>(n);
   if (const auto nul = std::find(header_begin, header_end, 0); nul != header_end)
     throw fail("the header holds a NUL byte at offset " + std::to_string(nul - header_begin));
   while (header_end != header_begin && *(header_end - 1) == ' ') --header_end;  // the format's padding
-  if (header_begin == header_end || *header_begin != '{')
-    throw fail("the header does not start with a JSON object");
+  if (header_begin == header_end || *header_begin != '{') throw fail("the header does not start with a JSON object");
   nlohmann::json header;
   std::string duplicate;
   std::vector<std::string> keys;
@@ -221,11 +227,14 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
     const auto& t = out.tensors[i];
     if (t.begin < covered)
       throw fail("tensors '" + out.tensors[i - 1].name + "' and '" + t.name + "' overlap in the data");
-    if (t.begin > covered) throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(t.begin) + " of the data belong to no tensor");
+    if (t.begin > covered)
+      throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(t.begin) +
+                 " of the data belong to no tensor");
     covered = t.end;
   }
   if (covered != data_size)
-    throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) + " of the data belong to no tensor");
+    throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) +
+               " of the data belong to no tensor");
   out.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), bytes.end());
   return out;
 }
@@ -252,7 +261,8 @@ inline void write_safetensors(const std::string& path, const nlohmann::json& hea
   char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
   detail::write_file_atomically(
-      path, {std::string_view(length, 8), text, std::string_view(reinterpret_cast<const char*>(data.data()), data.size())},
+      path,
+      {std::string_view(length, 8), text, std::string_view(reinterpret_cast<const char*>(data.data()), data.size())},
       [&](const std::string& what) {
         return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
       });
@@ -260,7 +270,7 @@ inline void write_safetensors(const std::string& path, const nlohmann::json& hea
 
 /// Options of load_safetensors.
 struct LoadOptions {
-  bool allow_non_finite = false;              ///< accept NaN/Inf values instead of refusing the file
+  bool allow_non_finite = false;             ///< accept NaN/Inf values instead of refusing the file
   std::map<std::string, std::string> names;  ///< our parameter name -> the file's tensor name
 };
 
@@ -293,9 +303,10 @@ nlohmann::json parameter_header(const Net& net, const std::map<std::string, std:
   nlohmann::json header = nlohmann::json::object();
   for (const ParameterInfo& p : net.parameters()) {
     const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
-    header[file_name(p, names)] = {{"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
-                                   {"shape", torch_shape(p)},
-                                   {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
+    header[file_name(p, names)] = {
+        {"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
+        {"shape", torch_shape(p)},
+        {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
   }
   return header;
 }
@@ -340,8 +351,9 @@ void require_finite_parameters(const Net& net, const std::string& path) {
   for (const ParameterInfo& p : net.parameters())
     for (Index i = 0; i < p.rows * p.cols; ++i)
       if (!std::isfinite(net.values()(p.offset + i)))
-        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name + "' has a non-finite value at flat index " +
-                                std::to_string(i) + "; not saved, the previous file, if any, is unchanged");
+        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name +
+                                "' has a non-finite value at flat index " + std::to_string(i) +
+                                "; not saved, the previous file, if any, is unchanged");
 }
 }  // namespace detail
 

@@ -63,8 +63,7 @@ constexpr width_check check_widths() {
   int width = any_width;
   std::size_t producer = 0;
   for (std::size_t k = 0; k < sizeof...(L); ++k) {
-    if (ins[k] != any_width && width != any_width && ins[k] != width)
-      return {false, producer, k, width, ins[k]};
+    if (ins[k] != any_width && width != any_width && ins[k] != width) return {false, producer, k, width, ins[k]};
     if (outs[k] != any_width) {
       width = outs[k];
       producer = k;
@@ -128,8 +127,10 @@ struct Sequential {
   template <class H, class... T, class X, class C>
   static auto apply_from(X&& x, const C& chain) {
     auto y = H::apply(std::forward<X>(x), chain.head);
-    if constexpr (sizeof...(T) == 0) return y;
-    else return apply_from<T...>(std::move(y), chain.tail);
+    if constexpr (sizeof...(T) == 0)
+      return y;
+    else
+      return apply_from<T...>(std::move(y), chain.tail);
   }
   template <std::size_t K, class H, class... T, class C, class F>
   static void visit_from(C& chain, const std::string& prefix, F& f) {

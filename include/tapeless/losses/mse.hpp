@@ -31,8 +31,6 @@ struct Mse {
 namespace tapeless {
 /// Mean squared error between `p` and `t` (same shape).
 template <Operand P, Operand T>
-  requires ExprLike<P> && ExprLike<T>
-auto mse(P&& p, T&& t) {
-  return make_node(ops::Mse{}, std::forward<P>(p), std::forward<T>(t));
-}
+requires ExprLike<P> && ExprLike<T>
+auto mse(P&& p, T&& t) { return make_node(ops::Mse{}, std::forward<P>(p), std::forward<T>(t)); }
 }  // namespace tapeless

@@ -68,9 +68,8 @@ struct SoftmaxCrossEntropy {
     if constexpr (T == Targets::one_hot) {
       d[arg<0>] += (p - t) * scale;
     } else {
-      const auto one_hot = P::NullaryExpr(p.rows(), p.cols(), [&t](Index i, Index j) {
-        return static_cast<Index>(t(i, 0)) == j ? S(1) : S(0);
-      });
+      const auto one_hot = P::NullaryExpr(
+          p.rows(), p.cols(), [&t](Index i, Index j) { return static_cast<Index>(t(i, 0)) == j ? S(1) : S(0); });
       d[arg<0>] += (p - one_hot) * scale;
     }
   }
@@ -82,7 +81,7 @@ namespace tapeless {
 /// Mean softmax cross-entropy of logits `z` (m x n) against one-hot rows (m x n) or integer
 /// class indices (m x 1).
 template <Operand Z, Operand L>
-  requires ExprLike<Z> && ExprLike<L>
+requires ExprLike<Z> && ExprLike<L>
 auto softmax_cross_entropy(Z&& z, L&& t) {
   constexpr auto kind = std::is_integral_v<operand_scalar_t<L>> ? ops::Targets::index : ops::Targets::one_hot;
   return make_node(ops::SoftmaxCrossEntropy<kind>{}, std::forward<Z>(z), std::forward<L>(t));

@@ -24,8 +24,8 @@ namespace tapeless {
 
 /// One parameter as the network lists it.
 struct ParameterInfo {
-  std::string name;    ///< PyTorch-style: "0.weight", "2.bias"
-  Index offset;        ///< into values() and gradients()
+  std::string name;  ///< PyTorch-style: "0.weight", "2.bias"
+  Index offset;      ///< into values() and gradients()
   Index rows;
   Index cols;
   ParameterRole role;  ///< declared by its layer; decides the layout in model files

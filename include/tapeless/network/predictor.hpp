@@ -28,8 +28,10 @@ class Predictor {
     return Program<decltype(out)>(std::move(out));
   }
   static input_type make_input(Index batch) {
-    if constexpr (Batch == dynamic) return input_type(batch);
-    else return input_type();
+    if constexpr (Batch == dynamic)
+      return input_type(batch);
+    else
+      return input_type();
   }
 
  public:

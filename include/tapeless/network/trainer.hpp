@@ -65,17 +65,21 @@ class Trainer {
     auto out = net.forward(input(x));
     return Program<decltype(out)>(std::move(out));
   }
-  using train_program = decltype(make_train(std::declval<Net&>(), std::declval<const input_type&>(),
-                                            std::declval<const target_type&>()));
+  using train_program =
+      decltype(make_train(std::declval<Net&>(), std::declval<const input_type&>(), std::declval<const target_type&>()));
   using infer_program = decltype(make_infer(std::declval<const Net&>(), std::declval<const input_type&>()));
 
   static input_type make_input(Index batch) {
-    if constexpr (Batch == dynamic) return input_type(batch);
-    else return input_type();
+    if constexpr (Batch == dynamic)
+      return input_type(batch);
+    else
+      return input_type();
   }
   static target_type make_target(Index batch) {
-    if constexpr (Batch == dynamic) return target_type(batch);
-    else return target_type();
+    if constexpr (Batch == dynamic)
+      return target_type(batch);
+    else
+      return target_type();
   }
 
  public:
@@ -128,7 +132,7 @@ class Trainer {
     if constexpr (checks_update) {
       if (!optimizer.update(net_))
         r.status = detail::all_finite(net_.gradients()) ? StepResult::Status::non_finite_update
-                                                         : StepResult::Status::non_finite_gradient;
+                                                        : StepResult::Status::non_finite_gradient;
     } else {
       optimizer.update(net_);
     }

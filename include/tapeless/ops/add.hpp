@@ -31,8 +31,7 @@ struct Add : elementwise_shape<B> {
 namespace tapeless {
 /// Elementwise sum of two expressions (or an expression and a number).
 template <Operand L, Operand R>
-  requires(ExprLike<L> || ExprLike<R>)
-auto operator+(L&& a, R&& b) {
+requires(ExprLike<L> || ExprLike<R>) auto operator+(L&& a, R&& b) {
   return detail::make_elementwise<ops::Add>(std::forward<L>(a), std::forward<R>(b));
 }
 }  // namespace tapeless

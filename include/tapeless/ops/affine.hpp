@@ -49,7 +49,7 @@ struct Affine {
 namespace tapeless {
 /// x w + b, with `b` (1 x n) added to every row.
 template <Operand X, Operand W, Operand B>
-  requires ExprLike<X> && ExprLike<W> && ExprLike<B>
+requires ExprLike<X> && ExprLike<W> && ExprLike<B>
 auto affine(X&& x, W&& w, B&& b) {
   return make_node(ops::Affine{}, std::forward<X>(x), std::forward<W>(w), std::forward<B>(b));
 }

@@ -30,8 +30,6 @@ struct BiasAdd {
 namespace tapeless {
 /// Adds the row vector `b` (1 x n) to each row of `x` (m x n).
 template <Operand X, Operand B>
-  requires ExprLike<X> && ExprLike<B>
-auto bias_add(X&& x, B&& b) {
-  return make_node(ops::BiasAdd{}, std::forward<X>(x), std::forward<B>(b));
-}
+requires ExprLike<X> && ExprLike<B>
+auto bias_add(X&& x, B&& b) { return make_node(ops::BiasAdd{}, std::forward<X>(x), std::forward<B>(b)); }
 }  // namespace tapeless

@@ -23,8 +23,8 @@ struct Div : elementwise_shape<B> {
   template <class D, class G, class Y, class L, class R>
   void backward(D& d, const G& g, const Y& y, const L&, const R& b) const {
     d[arg<0>] += detail::unbroadcast<B == Broadcast::lhs>(g.array() / detail::broadcast<B == Broadcast::rhs>(b, g));
-    d[arg<1>] += detail::unbroadcast<B == Broadcast::rhs>(-g.array() * y.array() /
-                                                          detail::broadcast<B == Broadcast::rhs>(b, g));
+    d[arg<1>] +=
+        detail::unbroadcast<B == Broadcast::rhs>(-g.array() * y.array() / detail::broadcast<B == Broadcast::rhs>(b, g));
   }
 };
 
@@ -33,8 +33,7 @@ struct Div : elementwise_shape<B> {
 namespace tapeless {
 /// Elementwise quotient of two expressions (or an expression and a number).
 template <Operand L, Operand R>
-  requires(ExprLike<L> || ExprLike<R>)
-auto operator/(L&& a, R&& b) {
+requires(ExprLike<L> || ExprLike<R>) auto operator/(L&& a, R&& b) {
   return detail::make_elementwise<ops::Div>(std::forward<L>(a), std::forward<R>(b));
 }
 }  // namespace tapeless

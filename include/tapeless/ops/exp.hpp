@@ -26,8 +26,6 @@ struct Exp {
 namespace tapeless {
 /// exp(x), elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto exp(X&& x) {
-  return elementwise(fn::Exp{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto exp(X&& x) { return elementwise(fn::Exp{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -26,8 +26,6 @@ struct Log {
 namespace tapeless {
 /// log(x), elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto log(X&& x) {
-  return elementwise(fn::Log{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto log(X&& x) { return elementwise(fn::Log{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -36,8 +36,6 @@ struct LogSoftmax {
 namespace tapeless {
 /// Row-wise log-softmax.
 template <Operand X>
-  requires ExprLike<X>
-auto log_softmax(X&& x) {
-  return make_node(ops::LogSoftmax{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto log_softmax(X&& x) { return make_node(ops::LogSoftmax{}, std::forward<X>(x)); }
 }  // namespace tapeless

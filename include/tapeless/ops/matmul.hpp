@@ -43,8 +43,6 @@ struct MatMul {
 namespace tapeless {
 /// The matrix product of a (m x k) and b (k x n).
 template <Operand A, Operand B>
-  requires ExprLike<A> && ExprLike<B>
-auto matmul(A&& a, B&& b) {
-  return make_node(ops::MatMul{}, std::forward<A>(a), std::forward<B>(b));
-}
+requires ExprLike<A> && ExprLike<B>
+auto matmul(A&& a, B&& b) { return make_node(ops::MatMul{}, std::forward<A>(a), std::forward<B>(b)); }
 }  // namespace tapeless

@@ -26,8 +26,6 @@ struct Mean {
 namespace tapeless {
 /// Mean of all coefficients.
 template <Operand A>
-  requires ExprLike<A>
-auto mean(A&& a) {
-  return make_node(ops::Mean{}, std::forward<A>(a));
-}
+requires ExprLike<A>
+auto mean(A&& a) { return make_node(ops::Mean{}, std::forward<A>(a)); }
 }  // namespace tapeless

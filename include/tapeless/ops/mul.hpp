@@ -32,8 +32,7 @@ struct Mul : elementwise_shape<B> {
 namespace tapeless {
 /// Elementwise product of two expressions (or an expression and a number).
 template <Operand L, Operand R>
-  requires(ExprLike<L> || ExprLike<R>)
-auto operator*(L&& a, R&& b) {
+requires(ExprLike<L> || ExprLike<R>) auto operator*(L&& a, R&& b) {
   return detail::make_elementwise<ops::Mul>(std::forward<L>(a), std::forward<R>(b));
 }
 }  // namespace tapeless

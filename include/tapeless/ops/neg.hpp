@@ -25,8 +25,6 @@ struct Neg {
 namespace tapeless {
 /// Negation.
 template <Operand A>
-  requires ExprLike<A>
-auto operator-(A&& a) {
-  return make_node(ops::Neg{}, std::forward<A>(a));
-}
+requires ExprLike<A>
+auto operator-(A&& a) { return make_node(ops::Neg{}, std::forward<A>(a)); }
 }  // namespace tapeless

@@ -28,7 +28,7 @@ struct Pow {
 namespace tapeless {
 /// x^p, elementwise.
 template <Operand X>
-  requires ExprLike<X>
+requires ExprLike<X>
 auto pow(X&& x, scalar_t<as_expr_t<X&&>> p) {
   return elementwise(fn::Pow<scalar_t<as_expr_t<X&&>>>{p}, std::forward<X>(x));
 }

@@ -26,8 +26,6 @@ struct Relu {
 namespace tapeless {
 /// max(x, 0), elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto relu(X&& x) {
-  return elementwise(fn::Relu{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto relu(X&& x) { return elementwise(fn::Relu{}, std::forward<X>(x)); }
 }  // namespace tapeless

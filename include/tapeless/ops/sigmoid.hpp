@@ -26,8 +26,6 @@ struct Sigmoid {
 namespace tapeless {
 /// 1 / (1 + exp(-x)), elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto sigmoid(X&& x) {
-  return elementwise(fn::Sigmoid{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto sigmoid(X&& x) { return elementwise(fn::Sigmoid{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -36,8 +36,6 @@ struct Softmax {
 namespace tapeless {
 /// Row-wise softmax.
 template <Operand X>
-  requires ExprLike<X>
-auto softmax(X&& x) {
-  return make_node(ops::Softmax{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto softmax(X&& x) { return make_node(ops::Softmax{}, std::forward<X>(x)); }
 }  // namespace tapeless

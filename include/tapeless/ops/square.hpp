@@ -26,8 +26,6 @@ struct Square {
 namespace tapeless {
 /// x^2, elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto square(X&& x) {
-  return elementwise(fn::Square{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto square(X&& x) { return elementwise(fn::Square{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -31,8 +31,7 @@ struct Sub : elementwise_shape<B> {
 namespace tapeless {
 /// Elementwise difference of two expressions (or an expression and a number).
 template <Operand L, Operand R>
-  requires(ExprLike<L> || ExprLike<R>)
-auto operator-(L&& a, R&& b) {
+requires(ExprLike<L> || ExprLike<R>) auto operator-(L&& a, R&& b) {
   return detail::make_elementwise<ops::Sub>(std::forward<L>(a), std::forward<R>(b));
 }
 }  // namespace tapeless

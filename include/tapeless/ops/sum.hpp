@@ -25,8 +25,6 @@ struct Sum {
 namespace tapeless {
 /// Sum of all coefficients.
 template <Operand A>
-  requires ExprLike<A>
-auto sum(A&& a) {
-  return make_node(ops::Sum{}, std::forward<A>(a));
-}
+requires ExprLike<A>
+auto sum(A&& a) { return make_node(ops::Sum{}, std::forward<A>(a)); }
 }  // namespace tapeless

@@ -26,8 +26,6 @@ struct Tanh {
 namespace tapeless {
 /// tanh(x), elementwise.
 template <Operand X>
-  requires ExprLike<X>
-auto tanh(X&& x) {
-  return elementwise(fn::Tanh{}, std::forward<X>(x));
-}
+requires ExprLike<X>
+auto tanh(X&& x) { return elementwise(fn::Tanh{}, std::forward<X>(x)); }
 }  // namespace tapeless

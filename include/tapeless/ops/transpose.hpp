@@ -31,8 +31,6 @@ struct Transpose {
 namespace tapeless {
 /// The transpose of a fixed-shape expression.
 template <Operand A>
-  requires ExprLike<A>
-auto transpose(A&& a) {
-  return make_node(ops::Transpose{}, std::forward<A>(a));
-}
+requires ExprLike<A>
+auto transpose(A&& a) { return make_node(ops::Transpose{}, std::forward<A>(a)); }
 }  // namespace tapeless

@@ -27,11 +27,11 @@
 namespace tapeless {
 
 struct AdamOptions {
-  double lr = 1e-3;          ///< finite, > 0
-  double beta1 = 0.9;        ///< in [0, 1)
-  double beta2 = 0.999;      ///< in [0, 1)
-  double eps = 1e-8;         ///< finite, > 0
-  double weight_decay = 0;   ///< finite, >= 0
+  double lr = 1e-3;         ///< finite, > 0
+  double beta1 = 0.9;       ///< in [0, 1)
+  double beta2 = 0.999;     ///< in [0, 1)
+  double eps = 1e-8;        ///< finite, > 0
+  double weight_decay = 0;  ///< finite, >= 0
 };
 
 template <class S>
@@ -84,8 +84,7 @@ class Adam {
       if (!std::isfinite(v(i)) || v(i) < 0)
         throw fail("second moment at " + std::to_string(i) + " is not finite and >= 0 (" + std::to_string(v(i)) + ")");
     }
-    if (steps < 0 || steps > max_steps)
-      throw fail("step count " + std::to_string(steps) + " is outside [0, 2^53]");
+    if (steps < 0 || steps > max_steps) throw fail("step count " + std::to_string(steps) + " is outside [0, 2^53]");
   }
 
   /// Sets the state (moments and step count), as a checkpoint saved it; checks it first

@@ -42,7 +42,7 @@ std::vector<GradientNorm> gradient_norms(const Net& net, double vanishing = 1e-7
   std::vector<GradientNorm> out;
   for (const ParameterInfo& p : net.parameters()) {
     const double n = static_cast<double>(net.gradients().segment(p.offset, p.rows * p.cols).norm());
-    out.push_back({p.name, n, n < vanishing, n > exploding});
+    out.push_back({p.name, n, n<vanishing, n> exploding});
   }
   return out;
 }

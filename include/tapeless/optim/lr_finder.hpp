@@ -30,8 +30,8 @@ struct LrPoint {
 /// continuing from the weights the previous step left; point i records lr_i and the loss that
 /// step computed before updating. The network's weights are restored exactly at the end.
 template <class Train, class Net, class MakeOptimizer, class Fill>
-std::vector<LrPoint> find_learning_rate(Train& trainer, Net& net, MakeOptimizer&& make_optimizer, Fill&& fill, double lo,
-                                        double hi, int steps) {
+std::vector<LrPoint> find_learning_rate(Train& trainer, Net& net, MakeOptimizer&& make_optimizer, Fill&& fill,
+                                        double lo, double hi, int steps) {
   if (!(lo > 0 && hi > lo && steps >= 2))
     throw std::invalid_argument("tapeless::find_learning_rate: needs 0 < lo < hi and at least 2 steps");
   const typename Net::vector_type saved = net.values();

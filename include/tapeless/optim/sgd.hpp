@@ -16,9 +16,9 @@
 namespace tapeless {
 
 struct SgdOptions {
-  double lr = 0.01;          ///< finite, > 0
-  double momentum = 0;       ///< finite, >= 0
-  double weight_decay = 0;   ///< finite, >= 0
+  double lr = 0.01;         ///< finite, > 0
+  double momentum = 0;      ///< finite, >= 0
+  double weight_decay = 0;  ///< finite, >= 0
 };
 
 template <class S>
