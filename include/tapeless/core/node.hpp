@@ -112,6 +112,13 @@ namespace detail {
 /// The scalar types of an op's operands: those the op differentiates through must agree (labels
 /// and targets, which it declares not differentiable, may have any type).
 template <class Op, class... S>
+struct scalar_rule;
+template <class Op, class S0, class... S>
+requires(__is_same(S0, S) &&
+         ...) struct scalar_rule<Op, S0, S...> {  // one scalar type: nothing to compute (most nodes)
+  static constexpr bool ok = true;
+};
+template <class Op, class... S>
 struct scalar_rule {
   static constexpr std::size_t n = sizeof...(S);
   static constexpr std::size_t first = [] {

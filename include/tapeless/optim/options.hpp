@@ -8,8 +8,8 @@
 /// type (an lr of 1e40 for a float network is +inf there; an eps of 1e-50 is 0).
 #pragma once
 
+#include <charconv>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -18,9 +18,10 @@ namespace tapeless::detail {
 /// Throws unless `ok`: "tapeless::<optimizer>: <name> = <value> <rule>".
 inline void require_option(bool ok, const char* optimizer, const char* name, double value, const char* rule) {
   if (ok) return;
-  std::ostringstream s;
-  s << "tapeless::" << optimizer << ": " << name << " = " << value << ' ' << rule;
-  throw std::invalid_argument(s.str());
+  char text[32];
+  const auto r = std::to_chars(text, text + sizeof text, value);  // shortest form: 1e+40, nan
+  throw std::invalid_argument(std::string("tapeless::") + optimizer + ": " + name + " = " + std::string(text, r.ptr) +
+                              ' ' + rule);
 }
 
 /// A rate: finite and > 0, in double and in S.
