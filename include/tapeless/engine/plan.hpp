@@ -140,11 +140,13 @@ struct plan<type_list<T...>> {
   /// refers[i][p]: position i is a Shared leaf whose referent type is the type of position p.
   static constexpr std::array<std::array<bool, size>, size> refers{is_at<typename referent<T>::type>...};
   static constexpr std::array<bool, size> adjacent{is_adjacent_v<T>...};
-  /// How many nodes to the left of a Shared leaf have its referent type (0 for other positions).
+  /// Whether position p (a node to the left of i) may be what the Shared leaf at i stands for.
+  static constexpr bool may_stand_for(std::size_t i, std::size_t p) { return p < i && refers[i][p] && !leaf[p]; }
+  /// How many nodes a Shared leaf may stand for (0 for other positions).
   static constexpr std::array<std::size_t, size> candidate_count = [] {
     std::array<std::size_t, size> n{};
     for (std::size_t i = 0; i < size; ++i)
-      for (std::size_t p = 0; p < i; ++p) n[i] += refers[i][p] && !leaf[p];
+      for (std::size_t p = 0; p < i; ++p) n[i] += may_stand_for(i, p);
     return n;
   }();
   /// The positions a Shared leaf at I may stand for, nearest last.
@@ -153,7 +155,7 @@ struct plan<type_list<T...>> {
     std::array<std::size_t, candidate_count[I]> c{};
     std::size_t k = 0;
     for (std::size_t p = 0; p < I; ++p)
-      if (refers[I][p] && !leaf[p]) c[k++] = p;
+      if (may_stand_for(I, p)) c[k++] = p;
     return c;
   }();
   /// The nearest candidate of a Shared leaf (size if none): `Residual`'s binding.
@@ -162,7 +164,7 @@ struct plan<type_list<T...>> {
     for (std::size_t i = 0; i < size; ++i) {
       t[i] = size;
       for (std::size_t p = 0; p < i; ++p)
-        if (refers[i][p] && !leaf[p]) t[i] = p;
+        if (may_stand_for(i, p)) t[i] = p;
     }
     return t;
   }();
@@ -178,7 +180,7 @@ struct plan<type_list<T...>> {
           s[nearest[i]] = true;
         } else {
           for (std::size_t p = 0; p < i; ++p)
-            if (refers[i][p] && !leaf[p]) s[p] = true;
+            if (may_stand_for(i, p)) s[p] = true;
         }
       }
     }

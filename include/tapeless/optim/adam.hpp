@@ -57,13 +57,16 @@ class Adam {
     const S wd = static_cast<S>(options_.weight_decay), lr = static_cast<S>(options_.lr),
             eps = static_cast<S>(options_.eps);
     const S sb1 = static_cast<S>(b1), sb2 = static_cast<S>(b2);
+    // the expressions checked are the ones committed (coefficient-wise, so reading m_, v_ and w
+    // while assigning them is safe)
     const auto gd = g.array() + wd * w.array();
     const auto m = sb1 * m_.array() + (1 - sb1) * gd;
     const auto v = sb2 * v_.array() + (1 - sb2) * gd.square();
-    if (!detail::all_finite_with_headroom(m, v, w.array() - lr * (m / c1) / ((v / c2).sqrt() + eps))) return false;
-    m_.array() = sb1 * m_.array() + (1 - sb1) * (g.array() + wd * w.array());
-    v_.array() = sb2 * v_.array() + (1 - sb2) * (g.array() + wd * w.array()).square();
-    w.array() -= lr * (m_.array() / c1) / ((v_.array() / c2).sqrt() + eps);
+    const auto step = [&](const auto& mm, const auto& vv) { return lr * (mm / c1) / ((vv / c2).sqrt() + eps); };
+    if (!detail::all_finite_with_headroom(m, v, w.array() - step(m, v))) return false;
+    m_.array() = m;
+    v_.array() = v;
+    w.array() -= step(m_.array(), v_.array());
     step_ = t;
     return true;
   }

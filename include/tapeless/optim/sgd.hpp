@@ -37,13 +37,15 @@ class Sgd {
     const S lr = static_cast<S>(options_.lr), mu = static_cast<S>(options_.momentum),
             wd = static_cast<S>(options_.weight_decay);
     if (options_.momentum == 0) {  // wd = 0 included: one expression less to compile, same memory traffic
-      if (!detail::all_finite_with_headroom(w.array() - lr * (g.array() + wd * w.array()))) return false;
-      w -= lr * (g + wd * w);
+      // the expression checked is the one committed (coefficient-wise: reading w while assigning it is safe)
+      const auto next = w.array() - lr * (g.array() + wd * w.array());
+      if (!detail::all_finite_with_headroom(next)) return false;
+      w.array() = next;
     } else {
       const auto v = mu * velocity_.array() + g.array() + wd * w.array();
       if (!detail::all_finite_with_headroom(v, w.array() - lr * v)) return false;
-      velocity_ = mu * velocity_ + g + wd * w;
-      w -= lr * velocity_;
+      velocity_.array() = v;
+      w.array() -= lr * velocity_.array();
     }
     return true;
   }
