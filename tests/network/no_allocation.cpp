@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(runtime_batch_model) {
 
 BOOST_AUTO_TEST_CASE(fashion_mnist_sized_model) {
   // 784-256-10 at batch 64: Eigen's GEMM would allocate its packing buffers on every product;
-  // the program keeps them (detail/gemm.hpp), reserved at construction.
+  // the program keeps them (core/product.hpp), reserved at construction.
   using Net = Network<Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>>;
   Net net(3);
   Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 64);

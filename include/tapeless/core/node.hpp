@@ -18,10 +18,17 @@
 /// - `static constexpr std::string_view name` (optional): used in run-time error messages.
 /// - `static constexpr bool differentiable(std::size_t k)` (optional): false for operands that
 ///   are data (labels, targets); asking for a gradient through them does not compile.
-/// - `static constexpr std::size_t workspace_like = k` (optional): the program keeps a scratch
-///   matrix shaped like operand k, passed to forward and backward right after `y`.
-/// - `template <class S> using scratch = T` with `static void reserve(T&, Dims...)` (optional):
-///   scratch of the op's own type instead, passed the same way (see ops/matmul.hpp).
+/// - `template <class S, Dims... Operands> using workspace = W;` (optional): state the program
+///   keeps for this node, given the scalar type and the operands' compile-time shapes: a scratch
+///   matrix (inherit `WorkspaceLike<k>` for one shaped like operand k), the `Product<S>` buffers
+///   of a matrix product (core/product.hpp), or a struct of several. It is passed to `forward` and
+///   `backward` right after `y`.
+/// - `static void reserve(W& w, Dims... operands)` (optional, with `workspace`): sizes the
+///   workspace for the operands' run-time shapes; called when the program sizes its storage (at
+///   construction, and when a batch dimension changes), never during a step.
+/// In `backward`, `d[arg<k>].add_product(a, b, product)` adds the matrix product a b through one
+/// of the workspace's `Product`s, without allocating.
+/// Every name a user op needs is public: `Dims`, `dims_fit`, `arg`, `storage_t`, `Product`.
 /// Forward evaluation and adjoint generation are separate customization points: the engine calls
 /// `forward` in post-order and `backward` in reverse post-order, never anything else.
 #pragma once
@@ -29,6 +36,8 @@
 #include "tapeless/core/error.hpp"
 #include "tapeless/core/expression.hpp"
 #include "tapeless/core/leaf.hpp"
+#include "tapeless/core/product.hpp"
+#include "tapeless/core/storage.hpp"
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
@@ -76,23 +85,25 @@ struct op_traits {
   }
 };
 
-/// An op that asks the program for a scratch matrix (`workspace_like`).
-template <class Op>
-concept WithWorkspace = requires {
-  Op::workspace_like;
+/// An op that declares a workspace for operands of these scalar and shapes.
+template <class Op, class S, Dims... Operands>
+concept HasWorkspace = requires {
+  typename Op::template workspace<S, Operands...>;
 };
 
-/// An op that keeps scratch state of its own type in the program (`template <class S> using
-/// scratch = ...`), sized by `static void reserve(scratch&, Dims... operands)` whenever the
-/// program sizes its storage (construction, batch change): GEMM packing buffers, for example.
-template <class Op>
-concept WithScratch = requires {
-  typename Op::template scratch<double>;
+/// The workspace most row-wise ops need, as a base to inherit: one matrix shaped like operand K
+/// (`struct Softmax : WorkspaceLike<0>`).
+template <std::size_t K>
+struct WorkspaceLike {
+  template <class S, Dims... Operands>
+  using workspace = storage_t<S, std::array<Dims, sizeof...(Operands)>{Operands...}[K].rows,
+                              std::array<Dims, sizeof...(Operands)>{Operands...}[K].cols>;
+  template <class W, class... D>
+  static void reserve(W& w, D... operands) {
+    const Dims x = std::array<Dims, sizeof...(D)>{operands...}[K];
+    w.resize(x.rows, x.cols);
+  }
 };
-
-/// An op whose forward and backward receive a work argument after `y`.
-template <class Op>
-concept WithWork = WithWorkspace<Op> || WithScratch<Op>;
 
 template <class Op, class... Args>
 struct expr_traits<Node<Op, Args...>> {

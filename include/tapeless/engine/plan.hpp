@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace tapeless::detail {
 
@@ -114,6 +115,21 @@ struct referent<Shared<E, Ref>> {
   using type = E;
 };
 
+/// Records, for each operand of the node at position Pos, its parent and whether the op
+/// differentiates through it.
+template <class E, std::size_t Pos, std::size_t N>
+constexpr void mark_operands(std::array<std::size_t, N>& parent, std::array<bool, N>& edge) {
+  if constexpr (!is_leaf_v<E>) {
+    constexpr auto& cp = child_positions<E, Pos>;
+    [&]<class Op, class... A>(const Node<Op, A...>*) {
+      for (std::size_t k = 0; k < cp.size(); ++k) {
+        parent[cp[k]] = Pos;
+        edge[cp[k]] = op_traits<Op>::differentiable(k);
+      }
+    }(static_cast<const E*>(nullptr));
+  }
+}
+
 // Type identity uses the compilers' __is_same builtin: no instantiation per pair, and (unlike
 // comparing addresses of per-type variables) a constant expression under every sanitizer.
 template <class L>
@@ -187,42 +203,21 @@ struct plan<type_list<T...>> {
     return s;
   }();
   static constexpr bool candidate(std::size_t i) { return !leaf[i] && first[i] != i; }
+  /// on_path[i]: every edge from the root down to position i is an operand its op differentiates
+  /// through. Backward visits only such positions (and only active ones); data operands (labels,
+  /// targets) and everything below them are never visited.
+  static constexpr std::array<bool, size> on_path = [] {
+    std::array<std::size_t, size> parent{};
+    std::array<bool, size> edge{};
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (mark_operands<T, I>(parent, edge), ...); }
+    (std::index_sequence_for<T...>{});
+    std::array<bool, size> p{};
+    p[size - 1] = true;
+    for (std::size_t i = size - 1; i-- > 0;) p[i] = edge[i] && p[parent[i]];
+    return p;
+  }();
   /// True when some leaf has a batch (dynamic) dimension: run-time shapes must then be checked.
   static constexpr bool has_dynamic = ((is_leaf_v<T> && dims_v<T>.rows == dynamic) || ...);
-};
-
-/// An empty member when a piece of storage is not needed.
-struct none {};
-
-template <bool Need, class T>
-using maybe_t = std::conditional_t<Need, T, none>;
-
-template <class Op, class... A>
-constexpr auto workspace_type() {
-  if constexpr (WithScratch<Op>)
-    return static_cast<typename Op::template scratch<scalar_t<Node<Op, A...>>>*>(nullptr);
-  else if constexpr (WithWorkspace<Op>)
-    return static_cast<value_storage_t<std::tuple_element_t<Op::workspace_like, std::tuple<A...>>>*>(nullptr);
-  else
-    return static_cast<none*>(nullptr);
-}
-
-/// The operand a workspace is shaped like (0 when the op has none).
-template <class Op>
-inline constexpr std::size_t workspace_operand = 0;
-template <WithWorkspace Op>
-inline constexpr std::size_t workspace_operand<Op> = Op::workspace_like;
-
-/// Storage of one position: nothing for a leaf; value, adjoint (when active) and workspace (when
-/// the op asks for one) for a node.
-template <class E, bool Active>
-struct slot {};
-template <class Op, class... A, bool Active>
-struct slot<Node<Op, A...>, Active> {
-  using value_type = value_storage_t<Node<Op, A...>>;
-  value_type value;
-  [[no_unique_address]] maybe_t<Active, value_type> adj;
-  [[no_unique_address]] std::remove_pointer_t<decltype(workspace_type<Op, A...>())> work;
 };
 
 }  // namespace tapeless::detail

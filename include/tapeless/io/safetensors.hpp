@@ -18,6 +18,7 @@
 #pragma once
 
 #include "tapeless/detail/finite.hpp"
+#include "tapeless/detail/float16.hpp"
 #include "tapeless/io/file.hpp"
 #include "tapeless/network/network.hpp"
 
@@ -85,10 +86,9 @@ struct Safetensors {
       else if (t.dtype == "F32")
         out[i] = load<float>(p + 4 * i);
       else if (t.dtype == "F16")
-        out[i] = static_cast<double>(Eigen::half(Eigen::half_impl::raw_uint16_to_half(load<std::uint16_t>(p + 2 * i))));
+        out[i] = detail::half_bits_to_float(load<std::uint16_t>(p + 2 * i));
       else
-        out[i] = static_cast<double>(
-            Eigen::bfloat16(Eigen::bfloat16_impl::raw_uint16_to_bfloat16(load<std::uint16_t>(p + 2 * i))));
+        out[i] = detail::bfloat16_bits_to_float(load<std::uint16_t>(p + 2 * i));
     }
     return out;
   }

@@ -26,14 +26,13 @@ namespace tapeless::ops {
 enum class Targets { one_hot, index };
 
 template <Targets T>
-struct SoftmaxCrossEntropy {
+struct SoftmaxCrossEntropy : WorkspaceLike<0> {
   static constexpr std::string_view name = "softmax_cross_entropy";
   static constexpr Dims shape(Dims, Dims) { return {1, 1}; }
   static constexpr bool valid(Dims z, Dims t) {
     return dims_fit(z.rows, t.rows) && (T == Targets::one_hot ? dims_fit(z.cols, t.cols) : t.cols == 1);
   }
   static constexpr bool differentiable(std::size_t k) { return k == 0; }
-  static constexpr std::size_t workspace_like = 0;
 
   template <class Y, class P, class Z, class L>
   void forward(Y& y, P& p, const Z& z, const L& t) const {

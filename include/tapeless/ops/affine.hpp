@@ -4,11 +4,10 @@
 /// x is m x k (a batch of rows), w is k x n, b is 1 x n, added to every row.
 /// Forward: y = x w + b.   Adjoint: dx += g w^T,  dw += x^T g,  db += sum over rows of g.
 /// It computes exactly what matmul(x, w) followed by bias_add(., b) does, in one pass. Its three
-/// products keep their GEMM packing buffers as scratch: a step allocates nothing.
+/// products keep their GEMM packing buffers in the workspace: a step allocates nothing.
 #pragma once
 
 #include "tapeless/core/node.hpp"
-#include "tapeless/detail/gemm.hpp"
 
 #include <string_view>
 #include <utility>
@@ -20,27 +19,27 @@ struct Affine {
   static constexpr bool valid(Dims x, Dims w, Dims b) {
     return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
   }
-  /// GEMM buffers of y = x w, dx = g w^T and dw = x^T g.
-  template <class S>
-  struct scratch {
-    detail::Gemm<S> y, dx, dw;
+  /// The products y = x w, dx = g w^T and dw = x^T g.
+  template <class S, Dims, Dims, Dims>
+  struct workspace {
+    Product<S> y, dx, dw;
   };
-  template <class S>
-  static void reserve(scratch<S>& s, Dims x, Dims w, Dims) {
-    s.y.reserve(x.rows, w.cols, x.cols);
-    s.dx.reserve(x.rows, w.rows, w.cols);
-    s.dw.reserve(w.rows, w.cols, x.rows);
+  template <class P>
+  static void reserve(P& p, Dims x, Dims w, Dims) {
+    p.y.reserve(x.rows, w.cols, x.cols);
+    p.dx.reserve(x.rows, w.rows, w.cols);
+    p.dw.reserve(w.rows, w.cols, x.rows);
   }
 
-  template <class Y, class Scratch, class X, class W, class B>
-  void forward(Y& y, Scratch& s, const X& x, const W& w, const B& b) const {
-    s.y.run(y, x, w, false);
+  template <class Y, class P, class X, class W, class B>
+  void forward(Y& y, P& p, const X& x, const W& w, const B& b) const {
+    p.y.assign(y, x, w);
     y.rowwise() += b.row(0);
   }
-  template <class D, class G, class Y, class Scratch, class X, class W, class B>
-  void backward(D& d, const G& g, const Y&, Scratch& s, const X& x, const W& w, const B&) const {
-    d[arg<0>].add_product(g, w.transpose(), s.dx);
-    d[arg<1>].add_product(x.transpose(), g, s.dw);
+  template <class D, class G, class Y, class P, class X, class W, class B>
+  void backward(D& d, const G& g, const Y&, P& p, const X& x, const W& w, const B&) const {
+    d[arg<0>].add_product(g, w.transpose(), p.dx);
+    d[arg<1>].add_product(x.transpose(), g, p.dw);
     d[arg<2>] += g.colwise().sum();
   }
 };

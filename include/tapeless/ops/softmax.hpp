@@ -11,9 +11,8 @@
 #include <utility>
 
 namespace tapeless::ops {
-struct Softmax {
+struct Softmax : WorkspaceLike<0> {
   static constexpr Dims shape(Dims x) { return x; }
-  static constexpr std::size_t workspace_like = 0;
   template <class Y, class W, class X>
   void forward(Y& y, W&, const X& x) const {
     for (Index i = 0; i < x.rows(); ++i) {

@@ -1,0 +1,98 @@
+/// @file
+/// @brief `Product<S>`: one matrix product of a program, computed without allocating.
+///
+/// Eigen's GEMM packs its operands into buffers it allocates on the heap when they exceed
+/// EIGEN_STACK_ALLOCATION_LIMIT (a 784x256 layer at batch 64 does). An op that multiplies
+/// matrices keeps one `Product` per product in its workspace (the op protocol, core/node.hpp):
+/// `reserve()`, called from the op's `reserve` whenever the program sizes its storage, allocates
+/// the buffers for the product's shape once; `assign()`/`add()` then run Eigen's GEMM kernel with
+/// them (detail/eigen_compat.hpp). Products Eigen computes without GEMM (small ones, matrix-vector
+/// ones) take Eigen's ordinary path, which does not allocate for them either; a depth-1 product
+/// (dW = x^T g at batch 1) is computed as Eigen's outer product, one pass over the destination.
+///
+///     Product<float> p;
+///     p.reserve(64, 128, 784);   // rows, cols, depth of y = x w
+///     p.assign(y, x, w);         // y = x w (x, w: plain matrices, maps or their transposes)
+///     p.add(dw, x.transpose(), g);  // dw += x^T g (another Product, reserved for that shape)
+#pragma once
+
+#include "tapeless/core/shape.hpp"
+#include "tapeless/detail/eigen_compat.hpp"
+
+#include <memory>
+
+namespace tapeless {
+
+/// How a result is written into its destination: replacing it, or added to it.
+enum class Write { assign, add };
+
+template <class S>
+class Product {
+  using buffers_type = detail::eigen_compat::gemm_buffers<S>;
+
+ public:
+  Product() = default;
+  Product(const Product& other) { reserve(other.rows_, other.cols_, other.depth_); }  // own buffers
+  Product& operator=(const Product& other) {
+    if (this != &other) reserve(other.rows_, other.cols_, other.depth_);
+    return *this;
+  }
+  Product(Product&&) noexcept = default;
+  Product& operator=(Product&&) noexcept = default;
+
+  /// True when Eigen uses its GEMM kernel (and so packing buffers) for a rows x depth times
+  /// depth x cols product.
+  static bool uses_gemm(Index rows, Index cols, Index depth) noexcept {
+    return detail::eigen_compat::uses_gemm(rows, cols, depth);
+  }
+
+  /// Allocates the packing buffers for this shape (once; again only if the shape changes).
+  void reserve(Index rows, Index cols, Index depth) {
+    if (!uses_gemm(rows, cols, depth) || (buffers_ && rows == rows_ && cols == cols_ && depth == depth_)) return;
+    buffers_ = std::make_unique<buffers_type>(rows, cols, depth, 1, true);
+    buffers_->allocateAll();
+    rows_ = rows;
+    cols_ = cols;
+    depth_ = depth;
+  }
+
+  /// dst = a b.
+  template <class Dst, class A, class B>
+  void assign(Dst& dst, const A& a, const B& b) {
+    run(dst, a, b, Write::assign);
+  }
+  /// dst += a b.
+  template <class Dst, class A, class B>
+  void add(Dst& dst, const A& a, const B& b) {
+    run(dst, a, b, Write::add);
+  }
+  /// dst = a b or dst += a b.
+  template <class Dst, class A, class B>
+  void run(Dst& dst, const A& a, const B& b, Write write) {
+    const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
+    if (depth == 1) {
+      if (write == Write::add)
+        dst.noalias() += a.col(0) * b.row(0);
+      else
+        dst.noalias() = a.col(0) * b.row(0);
+      return;
+    }
+    if constexpr (detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor) {
+      if (buffers_ && rows == rows_ && cols == cols_ && depth == depth_) {
+        if (write == Write::assign) dst.setZero();
+        detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
+        return;
+      }
+    }
+    if (write == Write::add)
+      dst.noalias() += a * b;
+    else
+      dst.noalias() = a * b;
+  }
+
+ private:
+  std::unique_ptr<buffers_type> buffers_;
+  Index rows_ = -1, cols_ = -1, depth_ = -1;
+};
+
+}  // namespace tapeless

@@ -1,0 +1,89 @@
+/// @file
+/// @brief Every use of Eigen's internals in tapeless, in one place, behind a version check.
+///
+/// tapeless calls one Eigen-internal entry point: the GEMM kernel with caller-owned packing buffers
+/// (`general_matrix_matrix_product` and `gemm_blocking_space`), so that a product of a program
+/// allocates nothing during a step (core/product.hpp). Internals have no stability promise, so
+/// this header accepts only the Eigen series it was written and tested against (3.4) and stops
+/// the build with one message otherwise.
+///
+/// Fallback: define `TAPELESS_PLAIN_EIGEN` (before any tapeless header, or with -D) to use no
+/// internal at all. Products are then plain `dst.noalias() = a * b`: same values, but Eigen packs
+/// large products into buffers it allocates on each call (tests/engine/no_allocation.cpp then
+/// counts allocations for products beyond EIGEN_STACK_ALLOCATION_LIMIT).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <type_traits>
+#include <utility>
+
+#if !defined(TAPELESS_PLAIN_EIGEN) && !(EIGEN_WORLD_VERSION == 3 && EIGEN_MAJOR_VERSION == 4)
+#error \
+    "tapeless uses Eigen 3.4's internal GEMM entry points (tapeless/detail/eigen_compat.hpp): this Eigen is another version. Define TAPELESS_PLAIN_EIGEN to use plain noalias() products instead."
+#endif
+
+namespace tapeless::detail::eigen_compat {
+
+/// True when products run Eigen's GEMM kernel with caller-owned buffers (false under
+/// TAPELESS_PLAIN_EIGEN).
+#ifdef TAPELESS_PLAIN_EIGEN
+inline constexpr bool owns_gemm_buffers = false;
+#else
+inline constexpr bool owns_gemm_buffers = true;
+#endif
+
+template <class X>
+struct gemm_operand {
+  static constexpr bool transposed = false;
+  static const X& plain(const X& x) noexcept { return x; }
+};
+template <class X>
+struct gemm_operand<Eigen::Transpose<X>> {
+  static constexpr bool transposed = true;
+  static const std::remove_const_t<X>& plain(const Eigen::Transpose<X>& x) noexcept { return x.nestedExpression(); }
+};
+
+/// The storage order in which GEMM reads operand X (a plain matrix or map, or its transpose).
+template <class X>
+constexpr int gemm_order() {
+  using P = std::remove_cvref_t<decltype(gemm_operand<X>::plain(std::declval<const X&>()))>;
+  return (static_cast<bool>(P::IsRowMajor) != gemm_operand<X>::transposed) ? Eigen::RowMajor : Eigen::ColMajor;
+}
+
+/// True when Eigen would use its GEMM kernel for a rows x depth times depth x cols product.
+inline bool uses_gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
+  return rows > 1 && cols > 1 && depth > 1 && rows + cols + depth >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD;
+}
+
+#ifndef TAPELESS_PLAIN_EIGEN
+/// GEMM packing buffers for one product shape, allocated once.
+template <class S>
+using gemm_buffers = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, S, S, Eigen::Dynamic, Eigen::Dynamic,
+                                                          Eigen::Dynamic, 1, false>;
+
+/// dst += a b through Eigen's GEMM kernel with the caller's buffers: dst is column-major; a and b
+/// are plain matrices or maps, or transposes of them.
+template <class S, class Dst, class A, class B>
+void gemm_add(Dst& dst, const A& a, const B& b, gemm_buffers<S>& buffers) {
+  const auto& pa = gemm_operand<A>::plain(a);
+  const auto& pb = gemm_operand<B>::plain(b);
+  Eigen::internal::general_matrix_matrix_product<Eigen::Index, S, gemm_order<A>(), false, S, gemm_order<B>(), false,
+                                                 Eigen::ColMajor, 1>::run(dst.rows(), dst.cols(), a.cols(), pa.data(),
+                                                                          pa.outerStride(), pb.data(), pb.outerStride(),
+                                                                          dst.data(), 1, dst.outerStride(), S(1),
+                                                                          buffers);
+}
+#else
+template <class S>
+struct gemm_buffers {  // the fallback keeps no buffers
+  gemm_buffers(Eigen::Index, Eigen::Index, Eigen::Index, Eigen::Index, bool) {}
+  void allocateAll() {}
+};
+template <class S, class Dst, class A, class B>
+void gemm_add(Dst& dst, const A& a, const B& b, gemm_buffers<S>&) {
+  dst.noalias() += a * b;
+}
+#endif
+
+}  // namespace tapeless::detail::eigen_compat
