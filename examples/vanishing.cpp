@@ -4,7 +4,8 @@
 #include <tapeless/layers/activation.hpp>
 #include <tapeless/layers/linear.hpp>
 #include <tapeless/layers/sequential.hpp>
-#include <tapeless/network/loss.hpp>
+#include <tapeless/losses/mse.hpp>
+#include <tapeless/losses/softmax_cross_entropy.hpp>
 #include <tapeless/network/network.hpp>
 #include <tapeless/network/trainer.hpp>
 #include <tapeless/optim/clip.hpp>

@@ -7,7 +7,8 @@
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
-#include "tapeless/network/loss.hpp"
+#include "tapeless/losses/mse.hpp"
+#include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
@@ -48,7 +49,7 @@ void finite_differences(unsigned seed) {
 
 BOOST_AUTO_TEST_CASE(every_layer_and_loss_under_finite_differences) {
   using Sce = SoftmaxCrossEntropy<>;
-  using SceOneHot = SoftmaxCrossEntropy<ops::Targets::one_hot>;
+  using SceOneHot = SoftmaxCrossEntropy<Targets::one_hot>;
   finite_differences<Sequential<Linear<3, 4>, ReLU, Linear<4, 2>>, Sce>(1);
   finite_differences<Sequential<Linear<3, 4>, Sigmoid, Linear<4, 3>>, SceOneHot>(2);
   finite_differences<Sequential<Linear<3, 4>, Tanh, Linear<4, 4>, Sigmoid, Linear<4, 2>>, MSE>(3);
@@ -234,7 +235,7 @@ BOOST_AUTO_TEST_CASE(three_layer_sigmoid_mlp_matches_the_notes_backward_pass) {
   using Layers = Sequential<Linear<6, 8>, Sigmoid, Linear<8, 5>, Sigmoid, Linear<5, 3>>;
   using Net = Network<Layers, double>;
   Net net(21, Init::xavier);
-  Trainer<Net, SoftmaxCrossEntropy<ops::Targets::one_hot>, 4> trainer(net);
+  Trainer<Net, SoftmaxCrossEntropy<Targets::one_hot>, 4> trainer(net);
   test::randomize(trainer.inputs());
   for (Index i = 0; i < 4; ++i) trainer.targets()(i, i % 3) = 1;
   const StepResult r = trainer.compute();

@@ -89,7 +89,8 @@ BOOST_AUTO_TEST_CASE(gradient_norms_flag_vanishing_and_exploding) {
   BOOST_TEST(!norms[1].exploding);
 }
 
-#include "tapeless/network/loss.hpp"
+#include "tapeless/losses/mse.hpp"
+#include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/lr_finder.hpp"
 

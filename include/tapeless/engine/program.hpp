@@ -10,8 +10,8 @@
 ///    workspace if it declares one.
 /// 3. Construction: identity (engine/identity.hpp) decides aliases and Shared targets, sizing
 ///    (engine/sizing.hpp) checks run-time shapes and sizes every slot once.
-/// 4. Evaluation (engine/evaluate.hpp): forward calls `Affine::forward` then `Elementwise<Relu>::
-///    forward` in post-order; backward calls `Elementwise<Relu>::backward` then `Affine::backward`
+/// 4. Evaluation (engine/evaluate.hpp): forward calls `Affine::forward` then `Elementwise<ReLU>::
+///    forward` in post-order; backward calls `Elementwise<ReLU>::backward` then `Affine::backward`
 ///    in reverse post-order, each writing its operands' adjoints through sinks.
 /// Every pass is one walk of the tree (engine/visit.hpp) with a small callback.
 #pragma once

@@ -1,6 +1,10 @@
 /// @file
-/// @brief Activation layers: `ReLU`, `Sigmoid`, `Tanh`, `Softmax`. No parameters; the width is
-/// the input's. Their adjoints are those of the ops they apply (ops/relu.hpp and friends).
+/// @brief The activation functions, as layers: `ReLU`, `Sigmoid`, `Tanh`, `Softmax` (and any
+/// elementwise function or one-operand op). No parameters; the width is the input's.
+///
+/// There is no separate activation layer type: the function is the layer (`layer_t`,
+/// layers/layer.hpp), so `Sequential<Linear<4, 8>, ReLU, Linear<8, 1>>` applies `relu` through
+/// the same `ReLU` that `relu(x)`'s node holds. Their adjoints are those of their ops.
 #pragma once
 
 #include "tapeless/layers/layer.hpp"
@@ -8,45 +12,3 @@
 #include "tapeless/ops/sigmoid.hpp"
 #include "tapeless/ops/softmax.hpp"
 #include "tapeless/ops/tanh.hpp"
-
-#include <utility>
-
-namespace tapeless {
-
-struct ReLU : no_params {
-  static constexpr int in = any_width;
-  static constexpr int out = any_width;
-  template <class X, class P>
-  static auto apply(X&& x, const P&) {
-    return relu(std::forward<X>(x));
-  }
-};
-
-struct Sigmoid : no_params {
-  static constexpr int in = any_width;
-  static constexpr int out = any_width;
-  template <class X, class P>
-  static auto apply(X&& x, const P&) {
-    return sigmoid(std::forward<X>(x));
-  }
-};
-
-struct Tanh : no_params {
-  static constexpr int in = any_width;
-  static constexpr int out = any_width;
-  template <class X, class P>
-  static auto apply(X&& x, const P&) {
-    return tanh(std::forward<X>(x));
-  }
-};
-
-struct Softmax : no_params {
-  static constexpr int in = any_width;
-  static constexpr int out = any_width;
-  template <class X, class P>
-  static auto apply(X&& x, const P&) {
-    return softmax(std::forward<X>(x));
-  }
-};
-
-}  // namespace tapeless

@@ -13,9 +13,17 @@
 ///   the parameter's `ParameterRole`, which decides its layout in files;
 /// - `template <class P> static void init(P& p, Init how, Rng& rng)`.
 /// Backward is never written per layer: it comes from the engine.
+///
+/// A function is a layer too, with no parameters and the width of its input: an elementwise
+/// function (`ReLU`, `Sigmoid`, `Tanh`, `Exp`, `Log`, `Square`) or a one-operand op (`Softmax`,
+/// `LogSoftmax`), applied to the whole input. `layer_t<L>` is what the network code reads of a
+/// layer `L`: L itself, or `function_layer<L>` for a function. One type, one name: `ReLU` is
+/// relu's function and the ReLU layer.
 #pragma once
 
+#include "tapeless/core/node.hpp"
 #include "tapeless/core/tensor.hpp"
+#include "tapeless/ops/elementwise.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -23,6 +31,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace tapeless {
 
@@ -103,5 +112,35 @@ struct no_params {
   template <class P>
   static void init(P&, Init, Rng&) {}
 };
+
+/// A function (elementwise, or a one-operand op) as a parameter-free layer of any width.
+template <class F>
+struct function_layer : no_params {
+  static constexpr int in = any_width;
+  static constexpr int out = any_width;
+  template <class X, class P>
+  static auto apply(X&& x, const P&) {
+    if constexpr (requires { F::shape(Dims{}); })
+      return make_node(F{}, std::forward<X>(x));  // a one-operand op: Softmax
+    else
+      return elementwise(F{}, std::forward<X>(x));  // an elementwise function: ReLU
+  }
+};
+
+namespace detail {
+template <class L>
+struct as_layer {
+  using type = function_layer<L>;
+};
+template <class L>
+requires requires { L::in; }
+struct as_layer<L> {
+  using type = L;
+};
+}  // namespace detail
+
+/// What the network code reads of a layer L: L itself, or `function_layer<L>` for a function.
+template <class L>
+using layer_t = typename detail::as_layer<L>::type;
 
 }  // namespace tapeless

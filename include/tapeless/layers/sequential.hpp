@@ -44,7 +44,7 @@ struct param_chain {
 template <class S, class H, class... T>
 struct param_chain<S, H, T...> {
   using scalar = S;
-  typename H::template params<S> head;
+  typename layer_t<H>::template params<S> head;
   param_chain<S, T...> tail;
   param_chain(S*& value, S*& gradient) : head(value, gradient), tail(value, gradient) {}
   auto refs() { return std::tuple_cat(head.refs(), tail.refs()); }
@@ -58,7 +58,7 @@ struct width_check {
 
 template <class... L>
 constexpr width_check check_widths() {
-  constexpr std::array<int, sizeof...(L)> ins{L::in...}, outs{L::out...};
+  constexpr std::array<int, sizeof...(L)> ins{layer_t<L>::in...}, outs{layer_t<L>::out...};
   width_check r;
   int width = any_width;
   std::size_t producer = 0;
@@ -74,14 +74,14 @@ constexpr width_check check_widths() {
 
 template <class... L>
 constexpr int first_in() {
-  for (int w : {L::in...})
+  for (int w : {layer_t<L>::in...})
     if (w != any_width) return w;
   return any_width;
 }
 template <class... L>
 constexpr int last_out() {
   int out = any_width;
-  for (int w : {L::out...})
+  for (int w : {layer_t<L>::out...})
     if (w != any_width) out = w;
   return out;
 }
@@ -94,7 +94,7 @@ struct Sequential {
   static constexpr detail::width_check widths = detail::check_widths<L...>();
   static constexpr int in = detail::first_in<L...>();
   static constexpr int out = detail::last_out<L...>();
-  static constexpr Index parameter_size = (L::parameter_size + ... + 0);
+  static constexpr Index parameter_size = (layer_t<L>::parameter_size + ... + 0);
 
   template <class S>
   struct params : detail::param_chain<S, L...> {
@@ -126,7 +126,7 @@ struct Sequential {
  private:
   template <class H, class... T, class X, class C>
   static auto apply_from(X&& x, const C& chain) {
-    auto y = H::apply(std::forward<X>(x), chain.head);
+    auto y = layer_t<H>::apply(std::forward<X>(x), chain.head);
     if constexpr (sizeof...(T) == 0)
       return y;
     else
@@ -134,25 +134,26 @@ struct Sequential {
   }
   template <std::size_t K, class H, class... T, class C, class F>
   static void visit_from(C& chain, const std::string& prefix, F& f) {
-    H::visit(chain.head, prefix + std::to_string(K) + ".", f);
+    layer_t<H>::visit(chain.head, prefix + std::to_string(K) + ".", f);
     if constexpr (sizeof...(T) > 0) visit_from<K + 1, T...>(chain.tail, prefix, f);
   }
   template <class H, class... T, class C>
   static void init_from(C& chain, Init how, Rng& rng) {
-    H::init(chain.head, how, rng);
+    layer_t<H>::init(chain.head, how, rng);
     if constexpr (sizeof...(T) > 0) init_from<T...>(chain.tail, how, rng);
   }
 };
 
 template <class Block>
 struct Residual {
-  static_assert(Block::in == Block::out, "tapeless::Residual<Block>: the block must keep the width (in == out)");
-  static constexpr int in = Block::in;
-  static constexpr int out = Block::out;
-  static constexpr Index parameter_size = Block::parameter_size;
+  static_assert(layer_t<Block>::in == layer_t<Block>::out,
+                "tapeless::Residual<Block>: the block must keep the width (in == out)");
+  static constexpr int in = layer_t<Block>::in;
+  static constexpr int out = layer_t<Block>::out;
+  static constexpr Index parameter_size = layer_t<Block>::parameter_size;
 
   template <class S>
-  using params = typename Block::template params<S>;
+  using params = typename layer_t<Block>::template params<S>;
 
   template <class X, class P>
   static auto apply(X&& x, const P& p) {
@@ -163,20 +164,20 @@ struct Residual {
       // a leaf is a pointer (or, for a tensor rvalue, a Constant holding its value: never a Var
       // pointing at the temporary): using it twice costs nothing
       auto skip = as_expr(std::forward<X>(x));
-      return skip + Block::apply(skip, p);
+      return skip + layer_t<Block>::apply(skip, p);
     } else {
       // x once, then the block reads it through a Shared leaf: the tree grows by the block only
-      auto block = Block::apply(Shared<E, detail::adjacent>{}, p);
+      auto block = layer_t<Block>::apply(Shared<E, detail::adjacent>{}, p);
       return std::forward<X>(x) + std::move(block);
     }
   }
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
-    Block::visit(p, prefix + "block.", f);
+    layer_t<Block>::visit(p, prefix + "block.", f);
   }
   template <class P>
   static void init(P& p, Init how, Rng& rng) {
-    Block::init(p, how, rng);
+    layer_t<Block>::init(p, how, rng);
   }
 };
 

@@ -12,7 +12,9 @@
 /// std::out_of_range naming the row, the label and n.
 #pragma once
 
+#include "tapeless/core/leaf.hpp"
 #include "tapeless/core/node.hpp"
+#include "tapeless/core/tensor.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -21,12 +23,25 @@
 #include <type_traits>
 #include <utility>
 
-namespace tapeless::ops {
+namespace tapeless {
 
-enum class Targets { one_hot, index };
+/// What the targets of a classification loss are: class indices (batch x 1, integer) or rows of
+/// probabilities, one-hot or not (batch x classes).
+enum class Targets { index, one_hot };
 
-template <Targets T>
+/// The op of `softmax_cross_entropy`, and the loss a `Trainer` minimises with it: `T` says what
+/// the targets are (`Targets::index` by default).
+template <Targets T = Targets::index>
 struct SoftmaxCrossEntropy : WorkspaceLike<0> {
+  /// The targets a Trainer keeps for a batch of `Batch` rows and `Classes` outputs.
+  template <class S, int Batch, int Classes>
+  using target_type = std::conditional_t<T == Targets::index, Tensor<int, Batch, 1>, Tensor<S, Batch, Classes>>;
+  /// The loss of a network's output `logits` against targets `t` (data: no gradient flows into them).
+  template <class Z, class Tg>
+  static auto apply(Z&& logits, const Tg& t) {
+    return make_node(SoftmaxCrossEntropy{}, std::forward<Z>(logits), input(t));
+  }
+
   static constexpr std::string_view name = "softmax_cross_entropy";
   static constexpr Dims shape(Dims, Dims) { return {1, 1}; }
   static constexpr bool valid(Dims z, Dims t) {
@@ -74,15 +89,12 @@ struct SoftmaxCrossEntropy : WorkspaceLike<0> {
   }
 };
 
-}  // namespace tapeless::ops
-
-namespace tapeless {
 /// Mean softmax cross-entropy of logits `z` (m x n) against one-hot rows (m x n) or integer
 /// class indices (m x 1).
 template <Operand Z, Operand L>
 requires ExprLike<Z> && ExprLike<L>
 auto softmax_cross_entropy(Z&& z, L&& t) {
-  constexpr auto kind = std::is_integral_v<operand_scalar_t<L>> ? ops::Targets::index : ops::Targets::one_hot;
-  return make_node(ops::SoftmaxCrossEntropy<kind>{}, std::forward<Z>(z), std::forward<L>(t));
+  constexpr auto kind = std::is_integral_v<operand_scalar_t<L>> ? Targets::index : Targets::one_hot;
+  return make_node(SoftmaxCrossEntropy<kind>{}, std::forward<Z>(z), std::forward<L>(t));
 }
 }  // namespace tapeless

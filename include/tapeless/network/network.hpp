@@ -37,16 +37,16 @@ class Network {
   using layers = Layers;
   using scalar_type = S;
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
-  using params_type = typename Layers::template params<S>;
+  using params_type = typename layer_t<Layers>::template params<S>;
   using matrix_view = Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>>;
-  static constexpr int in = Layers::in;
-  static constexpr int out = Layers::out;
-  static constexpr Index parameter_size = Layers::parameter_size;
+  static constexpr int in = layer_t<Layers>::in;
+  static constexpr int out = layer_t<Layers>::out;
+  static constexpr Index parameter_size = layer_t<Layers>::parameter_size;
 
   /// Parameters drawn from `seed`: the same weights on every machine.
   explicit Network(std::uint64_t seed = 0, Init how = Init::he) : state_(std::make_unique<State>()) {
     Rng rng(seed);
-    Layers::init(state_->params, how, rng);
+    layer_t<Layers>::init(state_->params, how, rng);
     index();
   }
   /// A deep copy: its own buffers, its views into them. Throws std::logic_error if `other` was
@@ -91,7 +91,7 @@ class Network {
   /// The network's forward expression applied to `x`.
   template <class X>
   auto forward(X&& x) const {
-    return Layers::apply(std::forward<X>(x), state_->params);
+    return layer_t<Layers>::apply(std::forward<X>(x), state_->params);
   }
 
   /// Every parameter's name, offset and shape, in storage order.
@@ -115,7 +115,7 @@ class Network {
 
   void index() {
     const S* base = state_->values.data();
-    Layers::visit(state_->params, "", [&](const std::string& name, const auto& ref, ParameterRole role) {
+    layer_t<Layers>::visit(state_->params, "", [&](const std::string& name, const auto& ref, ParameterRole role) {
       info_.push_back({name, static_cast<Index>(ref.value().data() - base), ref.rows(), ref.cols(), role});
     });
   }

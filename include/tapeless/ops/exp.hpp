@@ -8,8 +8,9 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `exp`, for ops::Elementwise.
+namespace tapeless {
+/// The function of `exp` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
 struct Exp {
   template <class X>
   auto value(const X& x) const {
@@ -21,11 +22,9 @@ struct Exp {
   }
   friend bool operator==(Exp, Exp) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// exp(x), elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto exp(X&& x) { return elementwise(fn::Exp{}, std::forward<X>(x)); }
+auto exp(X&& x) { return elementwise(Exp{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -8,8 +8,9 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `log`, for ops::Elementwise.
+namespace tapeless {
+/// The function of `log` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
 struct Log {
   template <class X>
   auto value(const X& x) const {
@@ -21,11 +22,9 @@ struct Log {
   }
   friend bool operator==(Log, Log) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// log(x), elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto log(X&& x) { return elementwise(fn::Log{}, std::forward<X>(x)); }
+auto log(X&& x) { return elementwise(Log{}, std::forward<X>(x)); }
 }  // namespace tapeless

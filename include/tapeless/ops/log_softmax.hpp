@@ -10,7 +10,8 @@
 #include <cmath>
 #include <utility>
 
-namespace tapeless::ops {
+namespace tapeless {
+/// The op of `log_softmax`; also a parameter-free layer (layers/layer.hpp).
 struct LogSoftmax : WorkspaceLike<0> {
   static constexpr Dims shape(Dims x) { return x; }
   template <class Y, class W, class X>
@@ -30,11 +31,9 @@ struct LogSoftmax : WorkspaceLike<0> {
     d[arg<0>] += work;
   }
 };
-}  // namespace tapeless::ops
 
-namespace tapeless {
 /// Row-wise log-softmax.
 template <Operand X>
 requires ExprLike<X>
-auto log_softmax(X&& x) { return make_node(ops::LogSoftmax{}, std::forward<X>(x)); }
+auto log_softmax(X&& x) { return make_node(LogSoftmax{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -8,8 +8,8 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `pow`, for ops::Elementwise; holds the exponent.
+namespace tapeless {
+/// The function of `pow` (its value and derivative, for ops::Elementwise); holds the exponent.
 template <class S>
 struct Pow {
   S p;
@@ -23,13 +23,11 @@ struct Pow {
   }
   friend bool operator==(Pow, Pow) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// x^p, elementwise.
 template <Operand X>
 requires ExprLike<X>
 auto pow(X&& x, scalar_t<as_expr_t<X&&>> p) {
-  return elementwise(fn::Pow<scalar_t<as_expr_t<X&&>>>{p}, std::forward<X>(x));
+  return elementwise(Pow<scalar_t<as_expr_t<X&&>>>{p}, std::forward<X>(x));
 }
 }  // namespace tapeless

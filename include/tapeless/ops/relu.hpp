@@ -8,9 +8,10 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `relu`, for ops::Elementwise.
-struct Relu {
+namespace tapeless {
+/// The function of `relu` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
+struct ReLU {
   template <class X>
   auto value(const X& x) const {
     return x.max(typename X::Scalar(0));
@@ -19,13 +20,11 @@ struct Relu {
   auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
     return (x > typename X::Scalar(0)).template cast<typename X::Scalar>();
   }
-  friend bool operator==(Relu, Relu) = default;
+  friend bool operator==(ReLU, ReLU) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// max(x, 0), elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto relu(X&& x) { return elementwise(fn::Relu{}, std::forward<X>(x)); }
+auto relu(X&& x) { return elementwise(ReLU{}, std::forward<X>(x)); }
 }  // namespace tapeless

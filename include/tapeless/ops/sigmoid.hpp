@@ -8,8 +8,9 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `sigmoid`, for ops::Elementwise.
+namespace tapeless {
+/// The function of `sigmoid` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
 struct Sigmoid {
   template <class X>
   auto value(const X& x) const {
@@ -21,11 +22,9 @@ struct Sigmoid {
   }
   friend bool operator==(Sigmoid, Sigmoid) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// 1 / (1 + exp(-x)), elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto sigmoid(X&& x) { return elementwise(fn::Sigmoid{}, std::forward<X>(x)); }
+auto sigmoid(X&& x) { return elementwise(Sigmoid{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -10,7 +10,8 @@
 
 #include <utility>
 
-namespace tapeless::ops {
+namespace tapeless {
+/// The op of `softmax`; also a parameter-free layer (layers/layer.hpp).
 struct Softmax : WorkspaceLike<0> {
   static constexpr Dims shape(Dims x) { return x; }
   template <class Y, class W, class X>
@@ -30,11 +31,9 @@ struct Softmax : WorkspaceLike<0> {
     d[arg<0>] += work;
   }
 };
-}  // namespace tapeless::ops
 
-namespace tapeless {
 /// Row-wise softmax.
 template <Operand X>
 requires ExprLike<X>
-auto softmax(X&& x) { return make_node(ops::Softmax{}, std::forward<X>(x)); }
+auto softmax(X&& x) { return make_node(Softmax{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -8,8 +8,9 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `square`, for ops::Elementwise.
+namespace tapeless {
+/// The function of `square` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
 struct Square {
   template <class X>
   auto value(const X& x) const {
@@ -21,11 +22,9 @@ struct Square {
   }
   friend bool operator==(Square, Square) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// x^2, elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto square(X&& x) { return elementwise(fn::Square{}, std::forward<X>(x)); }
+auto square(X&& x) { return elementwise(Square{}, std::forward<X>(x)); }
 }  // namespace tapeless

@@ -8,8 +8,9 @@
 
 #include <utility>
 
-namespace tapeless::fn {
-/// The function of `tanh`, for ops::Elementwise.
+namespace tapeless {
+/// The function of `tanh` (its value and derivative, for ops::Elementwise); also a parameter-free
+/// layer (layers/layer.hpp).
 struct Tanh {
   template <class X>
   auto value(const X& x) const {
@@ -21,11 +22,9 @@ struct Tanh {
   }
   friend bool operator==(Tanh, Tanh) = default;
 };
-}  // namespace tapeless::fn
 
-namespace tapeless {
 /// tanh(x), elementwise.
 template <Operand X>
 requires ExprLike<X>
-auto tanh(X&& x) { return elementwise(fn::Tanh{}, std::forward<X>(x)); }
+auto tanh(X&& x) { return elementwise(Tanh{}, std::forward<X>(x)); }
 }  // namespace tapeless

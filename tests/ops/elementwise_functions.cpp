@@ -1,0 +1,139 @@
+// The elementwise functions (ops/exp.hpp, log, square, pow, tanh, sigmoid, relu) and negation
+// (ops/neg.hpp), from one table: each row's value and derivative at one point, known exactly
+// (double, 1e-14), and its adjoint against central finite differences in float and double, with
+// fixed shapes and with a run-time batch. Then what only one function has: relu's kink, sigmoid's
+// saturation.
+#define BOOST_TEST_MODULE ops_elementwise_functions
+#include "tapeless/ops/exp.hpp"
+#include "tapeless/ops/log.hpp"
+#include "tapeless/ops/mul.hpp"
+#include "tapeless/ops/neg.hpp"
+#include "tapeless/ops/pow.hpp"
+#include "tapeless/ops/relu.hpp"
+#include "tapeless/ops/sigmoid.hpp"
+#include "tapeless/ops/square.hpp"
+#include "tapeless/ops/sum.hpp"
+#include "tapeless/ops/tanh.hpp"
+
+#include "support/check.hpp"
+
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <utility>
+
+using namespace tapeless;
+
+namespace rows {
+// A row: the function, where central differences are taken (lo, hi: where it is smooth and
+// defined), and a point x with its known value and derivative.
+struct exp {
+  static auto f(auto& x) { return tapeless::exp(x); }
+  static constexpr double lo = -2, hi = 2, x = 0.5;
+  static double value() { return std::exp(0.5); }
+  static double derivative() { return std::exp(0.5); }
+};
+struct log {
+  static auto f(auto& x) { return tapeless::log(x); }
+  static constexpr double lo = 0.5, hi = 2, x = 2;
+  static double value() { return std::log(2.0); }
+  static double derivative() { return 0.5; }
+};
+struct square {
+  static auto f(auto& x) { return tapeless::square(x); }
+  static constexpr double lo = -2, hi = 2, x = -3;
+  static double value() { return 9; }
+  static double derivative() { return -6; }
+};
+struct pow {
+  static auto f(auto& x) { return tapeless::pow(x, 1.5); }
+  static constexpr double lo = 0.5, hi = 2, x = 4;
+  static double value() { return 8; }
+  static double derivative() { return 3; }  // 1.5 * 4^0.5
+};
+struct tanh {
+  static auto f(auto& x) { return tapeless::tanh(x); }
+  static constexpr double lo = -2, hi = 2, x = 0.3;
+  static double value() { return std::tanh(0.3); }
+  static double derivative() { return 1 - std::tanh(0.3) * std::tanh(0.3); }
+};
+struct sigmoid {
+  static auto f(auto& x) { return tapeless::sigmoid(x); }
+  static constexpr double lo = -4, hi = 4, x = 0;
+  static double value() { return 0.5; }
+  static double derivative() { return 0.25; }
+};
+struct relu {  // differences are taken away from the kink (moved off [-0.1, 0.1])
+  static auto f(auto& x) { return tapeless::relu(x); }
+  static constexpr double lo = -2, hi = 2, x = 1.5;
+  static double value() { return 1.5; }
+  static double derivative() { return 1; }
+};
+struct neg {
+  static auto f(auto& x) { return -x; }
+  static constexpr double lo = -2, hi = 2, x = 2;
+  static double value() { return -2; }
+  static double derivative() { return -1; }
+};
+}  // namespace rows
+
+using table =
+    boost::mpl::list<rows::exp, rows::log, rows::square, rows::pow, rows::tanh, rows::sigmoid, rows::relu, rows::neg>;
+
+namespace {
+// Random values in [lo, hi), moved off [-0.1, 0.1] where a kink could sit.
+template <class Row, class T>
+void fill(T& x) {
+  test::randomize(x, Row::lo, Row::hi);
+  using S = typename T::scalar_type;
+  x.value() = x.value().unaryExpr([](S v) { return v < 0 ? v - S(0.1) : v + S(0.1); });
+  if (Row::lo > 0) x.value() = x.value().cwiseMax(S(Row::lo));
+}
+
+template <class Row, class S>
+void check_differences() {
+  Tensor<S, 3, 4> x, w;  // fixed shapes
+  fill<Row>(x);
+  test::randomize(w);
+  test::check_gradients(sum(Row::f(x) * w), x);
+  Tensor<S, dynamic, 4> xb(5), wb(5);  // a run-time batch of 5 rows
+  fill<Row>(xb);
+  test::randomize(wb);
+  test::check_gradients(sum(Row::f(xb) * wb), xb);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(known_value_and_derivative, Row, table) {
+  Scalar<double> x{Row::x};
+  auto g = grad(Row::f(x), x);
+  BOOST_TEST(std::abs(g.scalar() - Row::value()) <= 1e-14 * std::abs(Row::value()));
+  BOOST_TEST(std::abs(g[x](0, 0) - Row::derivative()) <= 1e-14 * std::abs(Row::derivative()));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(finite_differences_fixed_and_runtime_batch, Row, table) {
+  check_differences<Row, double>();
+  check_differences<Row, float>();
+}
+
+BOOST_AUTO_TEST_CASE(relu_derivative_at_the_kink_is_zero_as_in_pytorch) {
+  // relu'(0) is a convention: 0, as torch.relu's backward gives (and as the notes' mask x > 0).
+  Tensor<double, 1, 3> x{{-0.0, 0.0, 1e-300}};
+  auto g = grad(sum(relu(x)), x);
+  BOOST_TEST((g[x] == (Eigen::RowVector3d() << 0, 0, 1).finished()));
+}
+
+BOOST_AUTO_TEST_CASE(relu_passes_no_gradient_to_negative_inputs) {
+  Tensor<double, 1, 4> x{{-2, -0.5, 0.5, 2}};
+  auto g = grad(sum(relu(x)), x);
+  BOOST_TEST(g.scalar() == 2.5);
+  BOOST_TEST((g[x] == (Eigen::RowVector4d() << 0, 0, 1, 1).finished()));
+}
+
+BOOST_AUTO_TEST_CASE(sigmoid_saturates_without_overflow) {
+  Tensor<float, 1, 2> x{{-100.f, 100.f}};
+  const auto y = eval(sigmoid(x));
+  BOOST_TEST(y(0, 0) >= 0.f);
+  BOOST_TEST(y(0, 0) <= 1e-40f);  // e^-100 is below float's smallest subnormal: 0, not NaN
+  BOOST_TEST(y(0, 1) == 1.f);
+}
