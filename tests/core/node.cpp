@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(leaves_by_reference_inner_nodes_by_value) {
   static_assert(std::is_same_v<decltype(e), Node<ops::Add<ops::Broadcast::none>, Mul, Var<T22>>>);
   // a variable is a pointer-sized handle, not a copy of the tensor
   static_assert(sizeof(Var<T22>) == sizeof(void*));
-  BOOST_TEST(boost::hana::at_c<1>(e.args_).tensor_ == &a);
+  BOOST_TEST(boost::hana::at_c<1>(e.args).tensor == &a);
   // an empty op costs nothing
   static_assert(sizeof(Mul) == 2 * sizeof(void*));
 }
@@ -26,7 +26,7 @@ BOOST_AUTO_TEST_CASE(temporaries_and_numbers_are_held_by_value) {
   T22 a{{1, 2}, {3, 4}};
   auto e = a * T22{{2, 2}, {2, 2}} + 1.0;  // the temporary tensor and 1.0 become constants
   using E = decltype(e);
-  static_assert(std::is_same_v<std::remove_cvref_t<decltype(boost::hana::at_c<1>(e.args_))>, Constant<double, 1, 1>>);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(boost::hana::at_c<1>(e.args))>, Constant<double, 1, 1>>);
   static_assert(!std::is_reference_v<std::tuple_element_t<0, std::tuple<E>>>);
   BOOST_TEST((eval(e) == (Eigen::Matrix2d() << 3, 5, 7, 9).finished()));
 }

@@ -24,19 +24,19 @@ enum class LeafKind { variable, input, constant, shared };  // shared: core/shar
 /// A differentiable leaf: refers to a tensor.
 template <class T>
 struct Var {
-  const T* tensor_;
+  const T* tensor;
 };
 
 /// A non-differentiable leaf: refers to a tensor holding data.
 template <class T>
 struct Input {
-  const T* tensor_;
+  const T* tensor;
 };
 
 /// A leaf holding its value.
 template <class S, int R, int C>
 struct Constant {
-  storage_t<S, R, C> value_;
+  storage_t<S, R, C> value;
 };
 
 namespace detail {
@@ -47,9 +47,9 @@ struct tensor_leaf_traits {
   static constexpr Dims dims{R, C};
   static constexpr bool is_leaf = true;
   static constexpr LeafKind kind = Kind;
-  static const auto& value(const Leaf& v) noexcept { return v.tensor_->value(); }
-  static Dims runtime_dims(const Leaf& v) noexcept { return v.tensor_->dims(); }
-  static bool same(const Leaf& a, const Leaf& b) noexcept { return a.tensor_ == b.tensor_; }
+  static const auto& value(const Leaf& v) noexcept { return v.tensor->value(); }
+  static Dims runtime_dims(const Leaf& v) noexcept { return v.tensor->dims(); }
+  static bool same(const Leaf& a, const Leaf& b) noexcept { return a.tensor == b.tensor; }
 };
 }  // namespace detail
 
@@ -67,10 +67,10 @@ struct expr_traits<Constant<S, R, C>> {
   static constexpr Dims dims{R, C};
   static constexpr bool is_leaf = true;
   static constexpr LeafKind kind = LeafKind::constant;
-  static const auto& value(const Constant<S, R, C>& c) noexcept { return c.value_; }
-  static Dims runtime_dims(const Constant<S, R, C>& c) noexcept { return {c.value_.rows(), c.value_.cols()}; }
+  static const auto& value(const Constant<S, R, C>& c) noexcept { return c.value; }
+  static Dims runtime_dims(const Constant<S, R, C>& c) noexcept { return {c.value.rows(), c.value.cols()}; }
   static bool same(const Constant<S, R, C>& a, const Constant<S, R, C>& b) {
-    return a.value_.rows() == b.value_.rows() && a.value_ == b.value_;
+    return a.value.rows() == b.value.rows() && a.value == b.value;
   }
 };
 

@@ -53,8 +53,8 @@ namespace tapeless {
 
 template <class Op, class... Args>
 struct Node {
-  [[no_unique_address]] Op op_;
-  boost::hana::basic_tuple<Args...> args_;
+  [[no_unique_address]] Op op;
+  boost::hana::basic_tuple<Args...> args;
 };
 
 /// Index tag for operands in `backward`: `d[arg<0>] += ...`.
@@ -196,7 +196,7 @@ bool same_expr(const E& a, const E& b) {
     return expr_traits<E>::same(a, b);
   } else {
     return [&]<class Op, class... Args, std::size_t... K>(const Node<Op, Args...>&, std::index_sequence<K...>) {
-      return same_op(a.op_, b.op_) && (same_expr(boost::hana::at_c<K>(a.args_), boost::hana::at_c<K>(b.args_)) && ...);
+      return same_op(a.op, b.op) && (same_expr(boost::hana::at_c<K>(a.args), boost::hana::at_c<K>(b.args)) && ...);
     }(a, std::make_index_sequence<node_arity_v<E>>{});
   }
 }

@@ -41,8 +41,8 @@ struct any_shared {};
 /// A node of a signature: the op (its state) and its operands' signatures.
 template <class Op, class... A>
 struct signature_node {
-  [[no_unique_address]] Op op_;
-  boost::hana::basic_tuple<A...> args_;
+  [[no_unique_address]] Op op;
+  boost::hana::basic_tuple<A...> args;
 };
 
 template <class E>
@@ -57,7 +57,7 @@ using signature_t = typename signature<E>::type;
 /// from, or `detail::adjacent`.
 template <class E, class Ref = detail::signature_t<E>>
 struct Shared {
-  [[no_unique_address]] Ref ref_;
+  [[no_unique_address]] Ref ref;
 };
 
 namespace detail {
@@ -76,7 +76,7 @@ signature_t<E> make_signature(const E& e) {
   if constexpr (is_node<E>::value) {
     return [&]<class Op, class... A, std::size_t... K>(const Node<Op, A...>& n, std::index_sequence<K...>) {
       return signature_t<E>{
-          n.op_, boost::hana::basic_tuple<signature_t<A>...>(make_signature(boost::hana::at_c<K>(n.args_))...)};
+          n.op, boost::hana::basic_tuple<signature_t<A>...>(make_signature(boost::hana::at_c<K>(n.args))...)};
     }(e, std::make_index_sequence<node_arity_v<E>>{});
   } else if constexpr (std::is_same_v<signature_t<E>, any_shared>) {
     return {};
@@ -91,7 +91,7 @@ template <class E>
 bool matches(const signature_t<E>& s, const E& e) {
   if constexpr (is_node<E>::value) {
     return [&]<class Op, class... A, std::size_t... K>(const Node<Op, A...>&, std::index_sequence<K...>) {
-      return same_op(s.op_, e.op_) && (matches<A>(boost::hana::at_c<K>(s.args_), boost::hana::at_c<K>(e.args_)) && ...);
+      return same_op(s.op, e.op) && (matches<A>(boost::hana::at_c<K>(s.args), boost::hana::at_c<K>(e.args)) && ...);
     }(e, std::make_index_sequence<node_arity_v<E>>{});
   } else if constexpr (std::is_same_v<signature_t<E>, any_shared>) {
     return true;

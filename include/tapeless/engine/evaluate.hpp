@@ -83,11 +83,11 @@ struct adjoints {
   const E* node;
   template <std::size_t K>
   auto operator[](std::integral_constant<std::size_t, K>) const {
-    using C = std::remove_cvref_t<decltype(boost::hana::at_c<K>(node->args_))>;
-    using Op = std::remove_cvref_t<decltype(node->op_)>;
+    using C = std::remove_cvref_t<decltype(boost::hana::at_c<K>(node->args))>;
+    using Op = std::remove_cvref_t<decltype(node->op)>;
     constexpr std::size_t child = child_positions<E, Pos>[K];
     constexpr bool active = op_traits<Op>::differentiable(K) && State::template reachable<child, C>;
-    return sink<child, State, C, active>{state, &boost::hana::at_c<K>(node->args_)};
+    return sink<child, State, C, active>{state, &boost::hana::at_c<K>(node->args)};
   }
 };
 
@@ -116,7 +116,7 @@ void forward(State& s) {
   };
   visit<order::post, State::root>(s.expr, distinct, [&](auto at, const auto& e) {
     if constexpr (!is_leaf_v<std::remove_cvref_t<decltype(e)>>)
-      call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op_.forward(slot.value, args...); });
+      call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op.forward(slot.value, args...); });
   });
 }
 
@@ -145,7 +145,7 @@ void backward(State& s) {
       using E = std::remove_cvref_t<decltype(e)>;
       if constexpr (!is_leaf_v<E>) {
         adjoints<at(), State, E> d{&s, &e};
-        call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op_.backward(d, slot.adj, slot.value, args...); });
+        call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op.backward(d, slot.adj, slot.value, args...); });
       }
     });
   }

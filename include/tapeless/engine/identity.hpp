@@ -31,7 +31,7 @@ void bind_shared(State& s, const E& e, const std::array<const void*, State::size
     auto node = [&](std::size_t p) -> const Target& { return *static_cast<const Target*>(nodes[p]); };
     std::size_t found = State::size;
     for (std::size_t p : cs) {
-      if (!matches(e.ref_, node(p))) continue;
+      if (!matches(e.ref, node(p))) continue;
       if (found == State::size)
         found = p;
       else if (!same_expr(node(found), node(p)))

@@ -30,7 +30,7 @@ void size_storage(State& s, bool initial) {
     } else if constexpr (is_leaf_v<E>) {
       s.dims[p] = expr_traits<E>::runtime_dims(e);
     } else {
-      using Op = std::remove_cvref_t<decltype(e.op_)>;
+      using Op = std::remove_cvref_t<decltype(e.op)>;
       auto operand_dims = [&](auto c, const auto&) { return s.dims[c()]; };
       with_operands<p>(e, operand_dims, [&](auto... in) {
         if (!op_traits<Op>::valid(in...)) {

@@ -112,7 +112,7 @@ struct program_state {
   void for_each_wrt_of(const Var<T>& v, F&& f) {
     for_each_wrt([&](auto j) {
       if constexpr (std::is_same_v<std::tuple_element_t<j(), std::tuple<Wrt...>>, T>)
-        if (std::get<j()>(wrt) == v.tensor_) f(j);
+        if (std::get<j()>(wrt) == v.tensor) f(j);
     });
   }
 

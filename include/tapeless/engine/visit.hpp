@@ -34,7 +34,7 @@ template <std::size_t Pos, class N, class Read, class F>
 decltype(auto) with_operands(const N& n, Read&& read, F&& f) {
   constexpr auto& cp = child_positions<N, Pos>;
   return [&]<std::size_t... K>(std::index_sequence<K...>)->decltype(auto) {
-    return f(read(at<cp[K]>{}, boost::hana::at_c<K>(n.args_))...);
+    return f(read(at<cp[K]>{}, boost::hana::at_c<K>(n.args))...);
   }
   (std::make_index_sequence<cp.size()>{});
 }
@@ -51,9 +51,9 @@ void visit(const E& e, Enter&& enter, F&& f) {
       constexpr std::size_t n = cp.size();
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         if constexpr (O == order::post)
-          (visit<O, cp[K]>(boost::hana::at_c<K>(e.args_), enter, f), ...);
+          (visit<O, cp[K]>(boost::hana::at_c<K>(e.args), enter, f), ...);
         else
-          (visit<O, cp[n - 1 - K]>(boost::hana::at_c<n - 1 - K>(e.args_), enter, f), ...);
+          (visit<O, cp[n - 1 - K]>(boost::hana::at_c<n - 1 - K>(e.args), enter, f), ...);
       }
       (std::make_index_sequence<n>{});
     }

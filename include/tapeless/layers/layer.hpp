@@ -17,7 +17,7 @@
 /// A function is a layer too, with no parameters and the width of its input: an elementwise
 /// function (`ReLU`, `Sigmoid`, `Tanh`, `Exp`, `Log`, `Square`) or a one-operand op (`Softmax`,
 /// `LogSoftmax`), applied to the whole input. `layer_t<L>` is what the network code reads of a
-/// layer `L`: L itself, or `function_layer<L>` for a function. One type, one name: `ReLU` is
+/// layer `L`: L itself, or `FunctionLayer<L>` for a function. One type, one name: `ReLU` is
 /// relu's function and the ReLU layer.
 #pragma once
 
@@ -99,7 +99,7 @@ struct next_ref {
 }  // namespace detail
 
 /// A layer without parameters: empty params.
-struct no_params {
+struct NoParams {
   template <class S>
   struct params {
     using scalar = S;
@@ -115,7 +115,7 @@ struct no_params {
 
 /// A function (elementwise, or a one-operand op) as a parameter-free layer of any width.
 template <class F>
-struct function_layer : no_params {
+struct FunctionLayer : NoParams {
   static constexpr int in = any_width;
   static constexpr int out = any_width;
   template <class X, class P>
@@ -130,7 +130,7 @@ struct function_layer : no_params {
 namespace detail {
 template <class L>
 struct as_layer {
-  using type = function_layer<L>;
+  using type = FunctionLayer<L>;
 };
 template <class L>
 requires requires { L::in; }
@@ -139,7 +139,7 @@ struct as_layer<L> {
 };
 }  // namespace detail
 
-/// What the network code reads of a layer L: L itself, or `function_layer<L>` for a function.
+/// What the network code reads of a layer L: L itself, or `FunctionLayer<L>` for a function.
 template <class L>
 using layer_t = typename detail::as_layer<L>::type;
 
