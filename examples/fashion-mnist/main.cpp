@@ -127,7 +127,8 @@ Dataset load(const std::string& dir, const std::string& prefix) {
   Dataset d;
   d.images.resize(images.dims[0], 784);
   for (Index i = 0; i < d.images.rows(); ++i)
-    for (Index j = 0; j < 784; ++j) d.images(i, j) = images.bytes[static_cast<std::size_t>(i * 784 + j)] / 255.0f;
+    for (Index j = 0; j < 784; ++j)
+      d.images(i, j) = static_cast<float>(images.bytes[static_cast<std::size_t>(i * 784 + j)]) / 255.0f;
   d.labels.assign(labels.bytes.begin(), labels.bytes.end());
   return d;
 }
@@ -223,6 +224,8 @@ int run(const Options& o) {
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     Index hits = 0, seen = 0, skipped = 0;
+    auto mean_loss = [&] { return loss_sum / static_cast<double>(std::max<Index>(seen, 1)); };
+    auto train_accuracy = [&] { return static_cast<double>(hits) / static_cast<double>(std::max<Index>(seen, 1)); };
     const Index batches = (n + o.batch - 1) / o.batch;
     for (Index b = 0; b < batches; ++b) {
       const Index rows = std::min<Index>(o.batch, n - b * o.batch);
@@ -240,8 +243,7 @@ int run(const Options& o) {
         const int width = 30, done = static_cast<int>(width * (b + 1) / batches);
         std::printf("\repoch %2d/%d [%s%s] loss %.4f acc %.4f %7.0f samples/s", epoch, o.epochs,
                     std::string(static_cast<std::size_t>(done), '=').c_str(),
-                    std::string(static_cast<std::size_t>(width - done), ' ').c_str(),
-                    loss_sum / std::max<Index>(seen, 1), static_cast<double>(hits) / std::max<Index>(seen, 1),
+                    std::string(static_cast<std::size_t>(width - done), ' ').c_str(), mean_loss(), train_accuracy(),
                     static_cast<double>(seen) / secs);
         std::fflush(stdout);
       }
@@ -250,11 +252,9 @@ int run(const Options& o) {
     test_accuracy = accuracy(trainer, test, 1000);
     if (tty) std::printf("\r%*s\r", 100, "");
     std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
-                o.epochs, loss_sum / std::max<Index>(seen, 1), static_cast<double>(hits) / std::max<Index>(seen, 1),
-                test_accuracy, secs, static_cast<double>(seen) / secs,
+                o.epochs, mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,
                 skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped)").c_str() : "");
-    csv << epoch << ',' << loss_sum / std::max<Index>(seen, 1) << ','
-        << static_cast<double>(hits) / std::max<Index>(seen, 1) << ',' << test_accuracy << ',' << secs << '\n';
+    csv << epoch << ',' << mean_loss() << ',' << train_accuracy() << ',' << test_accuracy << ',' << secs << '\n';
   }
   std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
   if (!o.save.empty()) {
