@@ -317,12 +317,15 @@ BOOST_AUTO_TEST_CASE(save_keeps_the_permissions_and_follows_a_symlinked_target) 
 
 BOOST_AUTO_TEST_CASE(an_interrupted_save_leaves_no_temporary_file) {
   // A child saves a 4 MB model over and over; SIGINT arrives at a random moment. Whatever it
-  // interrupts, the directory then holds the model file alone (or nothing), never a temporary.
+  // interrupts, the directory then holds the model file alone, never a temporary, and the file is
+  // a complete save. One save is made first: a slow build (-O0 under UBSan) may not finish any
+  // save of a child within the 20-80 ms it gets.
   using Big = Sequential<Linear<1000, 1000>>;
   const std::filesystem::path dir = scratch("interrupted");
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "big.safetensors").string();
   Network<Big, float> net(1);
+  save_safetensors(net, path);
   Rng rng(3);
   for (int round = 0; round < 6; ++round) {
     const pid_t child = ::fork();
