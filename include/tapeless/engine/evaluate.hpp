@@ -108,13 +108,7 @@ void call_op(State& s, const E& e, Call&& call) {
 /// Computes every value once, in post-order.
 template <class State>
 void forward(State& s) {
-  auto distinct = [&](auto at, const auto&) {
-    if constexpr (!State::plan::candidate(at()))
-      return std::true_type{};
-    else
-      return !s.alias[at()];
-  };
-  visit<order::post, State::root>(s.expr, distinct, [&](auto at, const auto& e) {
+  visit<order::post, State::root>(s.expr, s.distinct_positions(), [&](auto at, const auto& e) {
     if constexpr (!is_leaf_v<std::remove_cvref_t<decltype(e)>>)
       call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op.forward(slot.value, args...); });
   });
@@ -140,8 +134,7 @@ void backward(State& s) {
     sink<State::root, State, Root, true>{&s, &s.expr} += value_storage_t<Root>::Ones();
   } else {
     s.template slot<State::root>().adj.setOnes();
-    auto live = [&](auto at, const auto& e) { return s.template live<at()>(e); };
-    visit<order::reverse_pre, State::root>(s.expr, live, [&](auto at, const auto& e) {
+    visit<order::reverse_pre, State::root>(s.expr, s.live_positions(), [&](auto at, const auto& e) {
       using E = std::remove_cvref_t<decltype(e)>;
       if constexpr (!is_leaf_v<E>) {
         adjoints<at(), State, E> d{&s, &e};

@@ -63,8 +63,7 @@ void bind_identities(State& s) {
       bind_shared<p>(s, e, nodes);
     nodes[p] = &e;
   });
-  auto live = [&](auto at, const auto& e) { return s.template live<at()>(e); };
-  visit<order::post, State::root>(s.expr, live, [&](auto, const auto& e) {
+  visit<order::post, State::root>(s.expr, s.live_positions(), [&](auto, const auto& e) {
     using E = std::remove_cvref_t<decltype(e)>;
     if constexpr (is_leaf_v<E>)
       if constexpr (expr_traits<E>::kind == LeafKind::variable) s.for_each_wrt_of(e, [&](auto j) { ++s.uses[j]; });

@@ -55,13 +55,14 @@ struct program_state {
       return slot<P>();
   }
 
-  /// Whether position P is an alias (a candidate found identical at construction).
+  /// Whether position P computes its own value: not an alias (a candidate found identical at
+  /// construction). `std::true_type` where the plan already knows it.
   template <std::size_t P>
-  bool is_alias() const {
-    if constexpr (plan::candidate(P))
-      return alias[P];
+  auto distinct() const {
+    if constexpr (!plan::candidate(P))
+      return std::true_type{};
     else
-      return false;
+      return !alias[P];
   }
 
   /// Calls f(at<T>) for the position T that the Shared leaf at P stands for, and returns what it
@@ -127,10 +128,17 @@ struct program_state {
   auto live(const E&) const {
     if constexpr (!reachable<P, E>)
       return std::false_type{};
-    else if constexpr (!plan::candidate(P))
-      return std::true_type{};
     else
-      return !alias[P];
+      return distinct<P>();
+  }
+
+  /// `enter` callbacks for `visit`: the distinct positions (forward), the live ones (backward,
+  /// and the use counts that decide how backward writes gradients).
+  auto distinct_positions() const {
+    return [&](auto at, const auto&) { return distinct<at()>(); };
+  }
+  auto live_positions() const {
+    return [&](auto at, const auto& e) { return live<at()>(e); };
   }
 };
 
