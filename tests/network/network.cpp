@@ -53,10 +53,10 @@ BOOST_AUTO_TEST_CASE(copies_are_deep_and_views_follow_their_own_buffers) {
   BOOST_TEST((a.values() == b.values()));
   b.values().setZero();
   BOOST_TEST(!a.values().isZero());
-  BOOST_TEST(b.params().head.weight.value().isZero());  // b's views see b's buffer
-  BOOST_TEST(a.params().head.weight.value().data() == a.values().data());
+  BOOST_TEST(b.params().layer<0>().weight.value().isZero());  // b's views see b's buffer
+  BOOST_TEST(a.params().layer<0>().weight.value().data() == a.values().data());
   Network<Mlp> c = std::move(a);  // a move keeps the views valid: the buffers do not move
-  BOOST_TEST(c.params().head.weight.value().data() == c.values().data());
+  BOOST_TEST(c.params().layer<0>().weight.value().data() == c.values().data());
 }
 
 BOOST_AUTO_TEST_CASE(a_moved_from_network_can_be_assigned_again) {
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_moved_from_network_can_be_assigned_again) {
   BOOST_TEST(!a.empty());
   BOOST_TEST((a.values() == b.values()));
   BOOST_TEST(a.parameters().size() == 4u);
-  BOOST_TEST(a.params().head.weight.value().data() == a.values().data());
+  BOOST_TEST(a.params().layer<0>().weight.value().data() == a.values().data());
   BOOST_TEST((a.parameter("2.bias") == b.parameter("2.bias")));
   Network<Mlp> d = std::move(c);
   c = std::move(d);

@@ -114,9 +114,11 @@ void forward(State& s) {
   });
 }
 
-/// Computes every requested gradient of the 1x1 root, reading the values of the last forward().
-template <class State>
-void backward(State& s) {
+/// Computes every requested gradient, reading the values of the last forward(). The root's
+/// adjoint is `seed` when given (the adjoint of a network layer's output, written by the next
+/// layer's program), ones otherwise (a 1x1 loss).
+template <class State, class Seed = none>
+void backward(State& s, const Seed* seed = nullptr) {
   using plan = typename State::plan;
   [&]<std::size_t... P>(std::index_sequence<P...>) {  // summed adjoints start at zero
     (([&] {
@@ -131,14 +133,23 @@ void backward(State& s) {
   });
   using Root = std::remove_cvref_t<decltype(s.expr)>;
   if constexpr (is_leaf_v<Root>) {
-    sink<State::root, State, Root, true>{&s, &s.expr} += value_storage_t<Root>::Ones();
+    if constexpr (std::is_same_v<Seed, none>)
+      sink<State::root, State, Root, true>{&s, &s.expr} += value_storage_t<Root>::Ones();
+    else
+      sink<State::root, State, Root, true>{&s, &s.expr} += *seed;
   } else {
-    s.template slot<State::root>().adj.setOnes();
+    constexpr bool seeded = !std::is_same_v<Seed, none>;
+    if constexpr (!seeded) s.template slot<State::root>().adj.setOnes();
     visit<order::reverse_pre, State::root>(s.expr, s.live_positions(), [&](auto at, const auto& e) {
       using E = std::remove_cvref_t<decltype(e)>;
       if constexpr (!is_leaf_v<E>) {
         adjoints<at(), State, E> d{&s, &e};
-        call_op<at()>(s, e, [&](auto& slot, auto&... args) { e.op.backward(d, slot.adj, slot.value, args...); });
+        call_op<at()>(s, e, [&](auto& slot, auto&... args) {
+          if constexpr (seeded && at() == State::root)
+            e.op.backward(d, *seed, slot.value, args...);
+          else
+            e.op.backward(d, slot.adj, slot.value, args...);
+        });
       }
     });
   }

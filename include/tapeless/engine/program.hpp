@@ -60,6 +60,9 @@ class Program {
  public:
   using scalar_type = scalar_t<Expr>;
   using value_type = value_storage_t<Expr>;
+  using expression_type = Expr;
+  /// How many tensors the gradient is requested for.
+  static constexpr std::size_t requested = sizeof...(Wrt);
 
   /// Plans storage for `expr` (copied: inner nodes by value, tensors by reference) and the
   /// gradients with respect to `wrt`; allocates everything it will ever need. Throws
@@ -67,8 +70,6 @@ class Program {
   /// when a `shared(x)` has no x to its left or a requested tensor is not reached.
   explicit Program(Expr expr, const Wrt&... wrt)
       : s_{.expr = std::move(expr), .wrt = {&wrt...}, .grads = {gradient_storage<Wrt>::make(wrt)...}} {
-    static_assert(!wants_gradient || (dims_v<Expr>.rows == 1 && dims_v<Expr>.cols == 1),
-                  "tapeless::grad: the loss must be a 1x1 expression (reduce it with sum() or mean())");
     if constexpr (wants_gradient) (void)detail::check_wrt<Expr, Wrt...>();
     detail::bind_identities(s_);
     detail::size_storage(s_, true);
@@ -82,7 +83,15 @@ class Program {
 
   /// Computes the gradient of the (1x1) result with respect to every requested tensor. Reads the
   /// values of the last forward(); call forward() first.
-  void backward() requires wants_gradient { detail::backward(s_); }
+  void backward() requires wants_gradient {
+    static_assert(dims_v<Expr>.rows == 1 && dims_v<Expr>.cols == 1,
+                  "tapeless::grad: the loss must be a 1x1 expression (reduce it with sum() or mean())");
+    detail::backward(s_);
+  }
+
+  /// The same, for a result of any shape whose adjoint (the gradient of some scalar with respect
+  /// to value()) is `seed`: how a network's layers are chained (network/chain.hpp).
+  void backward(const value_type& seed) requires wants_gradient { detail::backward(s_, &seed); }
 
   /// forward() then backward().
   void run() {

@@ -85,6 +85,10 @@ class Rng {
 };
 
 namespace detail {
+/// A list of layer types.
+template <class... L>
+struct layer_list {};
+
 /// A TensorRef over the next R x C scalars of the two buffers; advances both cursors.
 template <class S, int R, int C>
 struct next_ref {

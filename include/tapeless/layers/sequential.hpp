@@ -35,20 +35,31 @@ struct layer_width_mismatch {
 
 namespace detail {
 
-template <class S, class... L>
-struct param_chain {
-  using scalar = S;
-  param_chain(S*&, S*&) {}
-  std::tuple<> refs() { return {}; }
+/// Layer K's parameters, as a base of `param_list` (bases are built in order: the cursors advance
+/// layer by layer).
+template <std::size_t K, class L, class S>
+struct param_slot {
+  typename layer_t<L>::template params<S> params;
+  param_slot(S*& value, S*& gradient) : params(value, gradient) {}
 };
-template <class S, class H, class... T>
-struct param_chain<S, H, T...> {
+
+template <class S, class Indices, class... L>
+struct param_list;
+template <class S, std::size_t... K, class... L>
+struct param_list<S, std::index_sequence<K...>, L...> : param_slot<K, L, S>... {
   using scalar = S;
-  typename layer_t<H>::template params<S> head;
-  param_chain<S, T...> tail;
-  param_chain(S*& value, S*& gradient) : head(value, gradient), tail(value, gradient) {}
-  auto refs() { return std::tuple_cat(head.refs(), tail.refs()); }
+  param_list(S*& value, S*& gradient) : param_slot<K, L, S>(value, gradient)... {}
+  auto refs() { return std::tuple_cat(static_cast<param_slot<K, L, S>&>(*this).params.refs()...); }
 };
+
+template <std::size_t K, class L, class S>
+auto& layer_params(param_slot<K, L, S>& p) {
+  return p.params;
+}
+template <std::size_t K, class L, class S>
+const auto& layer_params(const param_slot<K, L, S>& p) {
+  return p.params;
+}
 
 struct width_check {
   bool ok = true;
@@ -96,9 +107,21 @@ struct Sequential {
   static constexpr int out = detail::last_out<L...>();
   static constexpr Index parameter_size = (layer_t<L>::parameter_size + ... + 0);
 
+  /// The layers, as a type list (network/chain.hpp compiles a network layer by layer).
+  using layer_types = detail::layer_list<L...>;
+
+  /// Each layer's parameters, built in order; `layer<K>()` is layer K's.
   template <class S>
-  struct params : detail::param_chain<S, L...> {
-    using detail::param_chain<S, L...>::param_chain;
+  struct params : detail::param_list<S, std::index_sequence_for<L...>, L...> {
+    using detail::param_list<S, std::index_sequence_for<L...>, L...>::param_list;
+    template <std::size_t K>
+    auto& layer() {
+      return detail::layer_params<K>(*this);
+    }
+    template <std::size_t K>
+    const auto& layer() const {
+      return detail::layer_params<K>(*this);
+    }
   };
 
   template <class X, class P>
@@ -109,38 +132,32 @@ struct Sequential {
                                         widths.to, std::tuple_element_t<widths.to, layers>, widths.expects>);
       return InvalidExpr{};
     } else {
-      return apply_from<L...>(std::forward<X>(x), static_cast<const detail::param_chain<typename P::scalar, L...>&>(p));
+      return apply_from<0, L...>(std::forward<X>(x), p);
     }
   }
 
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
-    visit_from<0, L...>(static_cast<detail::param_chain<typename P::scalar, L...>&>(p), prefix, f);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (layer_t<L>::visit(detail::layer_params<K>(p), prefix + std::to_string(K) + ".", f), ...);
+    }(std::index_sequence_for<L...>{});
   }
 
   template <class P>
   static void init(P& p, Init how, Rng& rng) {
-    init_from<L...>(static_cast<detail::param_chain<typename P::scalar, L...>&>(p), how, rng);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (layer_t<L>::init(detail::layer_params<K>(p), how, rng), ...);
+    }(std::index_sequence_for<L...>{});
   }
 
  private:
-  template <class H, class... T, class X, class C>
-  static auto apply_from(X&& x, const C& chain) {
-    auto y = layer_t<H>::apply(std::forward<X>(x), chain.head);
+  template <std::size_t K, class H, class... T, class X, class P>
+  static auto apply_from(X&& x, const P& p) {
+    auto y = layer_t<H>::apply(std::forward<X>(x), detail::layer_params<K>(p));
     if constexpr (sizeof...(T) == 0)
       return y;
     else
-      return apply_from<T...>(std::move(y), chain.tail);
-  }
-  template <std::size_t K, class H, class... T, class C, class F>
-  static void visit_from(C& chain, const std::string& prefix, F& f) {
-    layer_t<H>::visit(chain.head, prefix + std::to_string(K) + ".", f);
-    if constexpr (sizeof...(T) > 0) visit_from<K + 1, T...>(chain.tail, prefix, f);
-  }
-  template <class H, class... T, class C>
-  static void init_from(C& chain, Init how, Rng& rng) {
-    layer_t<H>::init(chain.head, how, rng);
-    if constexpr (sizeof...(T) > 0) init_from<T...>(chain.tail, how, rng);
+      return apply_from<K + 1, T...>(std::move(y), p);
   }
 };
 

@@ -1,7 +1,8 @@
 /// @file
 /// @brief `Predictor<Net, Batch>`: inference on a const network.
 ///
-/// A predictor owns its input tensor and a forward-only program, and reads the network's
+/// A predictor owns its input tensor and the network compiled forward-only, layer by layer
+/// (network/chain.hpp), and reads the network's
 /// parameters without writing anything: any number of predictors, one per thread, can run on
 /// the same const network at once (there is no hidden mutable state and no shared scratch;
 /// tests/network/concurrency.cpp runs it under ThreadSanitizer). After construction an
@@ -10,7 +11,7 @@
 
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
-#include "tapeless/engine/program.hpp"
+#include "tapeless/network/chain.hpp"
 
 #include <utility>
 
@@ -23,10 +24,6 @@ class Predictor {
   using input_type = Tensor<scalar_type, Batch, Net::in>;
 
  private:
-  static auto make(const Net& net, const input_type& x) {
-    auto out = net.forward(input(x));
-    return Program<decltype(out)>(std::move(out));
-  }
   static input_type make_input(Index batch) {
     if constexpr (Batch == dynamic)
       return input_type(batch);
@@ -36,21 +33,21 @@ class Predictor {
 
  public:
   explicit Predictor(const Net& net, Index batch = Batch == dynamic ? 1 : Batch)
-      : x_(make_input(batch)), program_(make(net, x_)) {}
-  Predictor(const Predictor&) = delete;  // the program refers to this object's input
+      : x_(make_input(batch)), chain_(x_, net.params()) {}
+  Predictor(const Predictor&) = delete;  // the programs refer to this object's input
   Predictor& operator=(const Predictor&) = delete;
 
   input_type& inputs() noexcept { return x_; }
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& operator()() {
-    program_.forward();
-    return program_.value();
+    chain_.forward();
+    return chain_.value();
   }
 
  private:
   input_type x_;
-  decltype(make(std::declval<const Net&>(), std::declval<const input_type&>())) program_;
+  detail::chain<Net, Batch, false> chain_;
 };
 
 }  // namespace tapeless

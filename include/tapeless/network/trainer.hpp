@@ -1,9 +1,10 @@
 /// @file
 /// @brief `Trainer<Network, Loss, Batch>`: the compiled training step and inference of a network.
 ///
-/// It owns the input and target tensors of one batch (Batch rows, or `dynamic`), and two
-/// programs built once from the network's expression: the loss with the gradient of every
-/// parameter (written straight into the network's gradient buffer), and the forward pass alone.
+/// It owns the input and target tensors of one batch (Batch rows, or `dynamic`), the network
+/// compiled layer by layer (network/chain.hpp: one program per layer, with the gradient of every
+/// parameter written straight into the network's gradient buffer) and the loss's program.
+/// Inference runs the same layer programs' forward pass.
 /// After construction a step (forward, backward, optimizer update) and an inference allocate
 /// nothing, as long as the batch size stays the same.
 ///
@@ -17,6 +18,7 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/detail/finite.hpp"
 #include "tapeless/engine/program.hpp"
+#include "tapeless/network/chain.hpp"
 #include "tapeless/optim/clip.hpp"
 
 #include <cmath>
@@ -55,19 +57,13 @@ class Trainer {
   using target_type = typename Loss::template target_type<scalar_type, Batch, Net::out>;
 
  private:
-  static auto make_train(Net& net, const input_type& x, const target_type& y) {
-    auto loss = Loss::apply(net.forward(input(x)), y);
-    return std::apply(
-        [&](auto&... p) { return Program<decltype(loss), std::remove_cvref_t<decltype(p)>...>(std::move(loss), p...); },
-        net.params().refs());
+  using chain_type = detail::chain<Net, Batch, true>;
+  using output_type = typename chain_type::output_type;
+  static auto make_loss(const output_type& out, const target_type& y) {
+    auto loss = Loss::apply(var(out), y);
+    return Program<decltype(loss), output_type>(std::move(loss), out);
   }
-  static auto make_infer(const Net& net, const input_type& x) {
-    auto out = net.forward(input(x));
-    return Program<decltype(out)>(std::move(out));
-  }
-  using train_program =
-      decltype(make_train(std::declval<Net&>(), std::declval<const input_type&>(), std::declval<const target_type&>()));
-  using infer_program = decltype(make_infer(std::declval<const Net&>(), std::declval<const input_type&>()));
+  using loss_program = decltype(make_loss(std::declval<const output_type&>(), std::declval<const target_type&>()));
 
   static input_type make_input(Index batch) {
     if constexpr (Batch == dynamic)
@@ -89,8 +85,8 @@ class Trainer {
       : net_(net),
         x_(make_input(batch)),
         y_(make_target(batch)),
-        train_(make_train(net, x_, y_)),
-        infer_(make_infer(net, x_)) {}
+        chain_(x_, net.params()),
+        loss_(make_loss(chain_.output(), y_)) {}
   Trainer(const Trainer&) = delete;  // the programs refer to this object's tensors
   Trainer& operator=(const Trainer&) = delete;
 
@@ -141,21 +137,23 @@ class Trainer {
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& infer() {
-    infer_.forward();
-    return infer_.value();
+    chain_.forward();
+    return chain_.value();
   }
 
  private:
   Net& net_;
   input_type x_;
   target_type y_;
-  train_program train_;
-  infer_program infer_;
+  chain_type chain_;
+  loss_program loss_;
 
   StepResult forward_backward() {
-    train_.run();
+    chain_.forward();
+    loss_.run();
+    chain_.backward(loss_.template gradient<0>());
     StepResult r;
-    r.loss = static_cast<double>(train_.scalar());
+    r.loss = static_cast<double>(loss_.scalar());
     if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
     return r;
   }
