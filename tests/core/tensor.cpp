@@ -21,9 +21,17 @@ BOOST_AUTO_TEST_CASE(construction) {
 }
 
 BOOST_AUTO_TEST_CASE(storage_is_inline_when_small_and_heap_when_large) {
-  static_assert(std::is_same_v<Tensor<float, 32, 32>::storage_type, Eigen::Matrix<float, 32, 32>>);
-  static_assert(std::is_same_v<Tensor<float, 784, 256>::storage_type, Eigen::Matrix<float, 784, Eigen::Dynamic>>);
-  static_assert(std::is_same_v<Tensor<float, dynamic, 10>::storage_type, Eigen::Matrix<float, Eigen::Dynamic, 10>>);
+  // fixed-size when both dimensions are static and at most fixed_dimension_limit (16)
+  static_assert(std::is_same_v<Tensor<float, 16, 16>::storage_type, Eigen::Matrix<float, 16, 16>>);
+  static_assert(std::is_same_v<Tensor<float, 1, 16>::storage_type, Eigen::Matrix<float, 1, 16>>);
+  // otherwise one dynamic type per scalar (a row or a column keeps its static 1)
+  static_assert(std::is_same_v<Tensor<float, 17, 16>::storage_type, Eigen::MatrixXf>);
+  static_assert(std::is_same_v<Tensor<float, 784, 256>::storage_type, Eigen::MatrixXf>);
+  static_assert(std::is_same_v<Tensor<float, dynamic, 10>::storage_type, Eigen::MatrixXf>);
+  static_assert(std::is_same_v<Tensor<float, 1, 784>::storage_type, Eigen::RowVectorXf>);
+  static_assert(std::is_same_v<Tensor<float, dynamic, 1>::storage_type, Eigen::VectorXf>);
+  static_assert(std::is_same_v<TensorRef<float, 64, 64>::storage_type, Eigen::Map<Eigen::MatrixXf>>);
+  static_assert(std::is_same_v<TensorRef<float, 4, 16>::storage_type, Eigen::Map<Eigen::Matrix<float, 4, 16>>>);
   Tensor<float, 784, 256> big;
   BOOST_TEST((big.value().rows() == 784));
   BOOST_TEST((big.value().cols() == 256));

@@ -39,7 +39,6 @@
 #include "tapeless/core/product.hpp"
 #include "tapeless/core/storage.hpp"
 
-#include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
 
 #include <array>

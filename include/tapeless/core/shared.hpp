@@ -22,7 +22,6 @@
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/node.hpp"
 
-#include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
 
 #include <cstddef>

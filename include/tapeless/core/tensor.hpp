@@ -116,13 +116,13 @@ class TensorRef {
 
  public:
   using scalar_type = S;
-  using matrix_type = Eigen::Matrix<S, R, C, (R == 1 && C != 1) ? Eigen::RowMajor : Eigen::ColMajor>;
+  using matrix_type = storage_t<S, R, C>;
   using storage_type = Eigen::Map<matrix_type>;
   static constexpr int rows_at_compile_time = R;
   static constexpr int cols_at_compile_time = C;
   static constexpr Index size = Index{R} * C;
 
-  TensorRef(S* value, S* gradient) noexcept : value_(value), gradient_(gradient) {}
+  TensorRef(S* value, S* gradient) noexcept : value_(value, R, C), gradient_(gradient, R, C) {}
   TensorRef(const TensorRef&) = delete;  // expressions refer to this object: it stays put
   TensorRef& operator=(const TensorRef&) = delete;
 

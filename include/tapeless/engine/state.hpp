@@ -12,7 +12,7 @@
 #include "tapeless/engine/storage.hpp"
 #include "tapeless/engine/visit.hpp"
 
-#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
 
 #include <array>
 #include <cstddef>

@@ -5,7 +5,7 @@
 /// workspace (only when the op declares one: the op protocol, core/node.hpp). A leaf's slot is
 /// empty: leaves are read where they live. Slots are members of a `hana::basic_tuple`, so the
 /// program's storage is one object whose layout is fixed at compile time; matrices beyond
-/// `fixed_storage_limit` or with a batch dimension are heap matrices sized here, once, and again
+/// `fixed_dimension_limit` or with a batch dimension are heap matrices sized here, once, and again
 /// only when a batch dimension changes.
 #pragma once
 

@@ -16,7 +16,7 @@
 
 #include "tapeless/engine/plan.hpp"
 
-#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
 
 #include <cstddef>
 #include <type_traits>
