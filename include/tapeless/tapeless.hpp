@@ -21,6 +21,7 @@
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
+#include "tapeless/network/chain.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/predictor.hpp"
 #include "tapeless/network/trainer.hpp"

@@ -21,17 +21,20 @@ BOOST_AUTO_TEST_CASE(construction) {
 }
 
 BOOST_AUTO_TEST_CASE(storage_is_inline_when_small_and_heap_when_large) {
-  // fixed-size when both dimensions are static and at most fixed_dimension_limit (16)
+  // fixed-size: both dimensions static and at most 16, or one row or column of at most 1024
   static_assert(std::is_same_v<Tensor<float, 16, 16>::storage_type, Eigen::Matrix<float, 16, 16>>);
-  static_assert(std::is_same_v<Tensor<float, 1, 16>::storage_type, Eigen::Matrix<float, 1, 16>>);
+  static_assert(std::is_same_v<Tensor<float, 1, 784>::storage_type, Eigen::Matrix<float, 1, 784>>);
+  static_assert(std::is_same_v<Tensor<float, 1024, 1>::storage_type, Eigen::Matrix<float, 1024, 1>>);
   // otherwise one dynamic type per scalar (a row or a column keeps its static 1)
   static_assert(std::is_same_v<Tensor<float, 17, 16>::storage_type, Eigen::MatrixXf>);
   static_assert(std::is_same_v<Tensor<float, 784, 256>::storage_type, Eigen::MatrixXf>);
   static_assert(std::is_same_v<Tensor<float, dynamic, 10>::storage_type, Eigen::MatrixXf>);
-  static_assert(std::is_same_v<Tensor<float, 1, 784>::storage_type, Eigen::RowVectorXf>);
+  static_assert(std::is_same_v<Tensor<float, 1, 1025>::storage_type, Eigen::RowVectorXf>);
   static_assert(std::is_same_v<Tensor<float, dynamic, 1>::storage_type, Eigen::VectorXf>);
-  static_assert(std::is_same_v<TensorRef<float, 64, 64>::storage_type, Eigen::Map<Eigen::MatrixXf>>);
-  static_assert(std::is_same_v<TensorRef<float, 4, 16>::storage_type, Eigen::Map<Eigen::Matrix<float, 4, 16>>>);
+  // network parameters: fixed-size up to 64x64
+  static_assert(std::is_same_v<TensorRef<float, 64, 64>::storage_type, Eigen::Map<Eigen::Matrix<float, 64, 64>>>);
+  static_assert(std::is_same_v<TensorRef<float, 65, 64>::storage_type, Eigen::Map<Eigen::MatrixXf>>);
+  static_assert(std::is_same_v<TensorRef<float, 1, 256>::storage_type, Eigen::Map<Eigen::Matrix<float, 1, 256>>>);
   Tensor<float, 784, 256> big;
   BOOST_TEST((big.value().rows() == 784));
   BOOST_TEST((big.value().cols() == 256));

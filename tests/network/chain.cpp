@@ -14,9 +14,9 @@
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/predictor.hpp"
 #include "tapeless/network/trainer.hpp"
+#include "tapeless/ops/matmul.hpp"
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/sum.hpp"
-#include "tapeless/ops/matmul.hpp"
 #include "tapeless/ops/tanh.hpp"
 
 #include "support/check.hpp"
@@ -77,12 +77,14 @@ void fixed_and_runtime_batch(unsigned seed) {
 BOOST_AUTO_TEST_CASE(layer_programs_compute_what_one_program_computes) {
   using Sce = SoftmaxCrossEntropy<>;
   fixed_and_runtime_batch<Sequential<Linear<3, 4>, ReLU, Linear<4, 2>>, Sce>(1);
-  fixed_and_runtime_batch<Sequential<Linear<3, 4>, Tanh, Linear<4, 4>, Tanh, Linear<4, 4>, Sigmoid, Linear<4, 2>>, MSE>(2);
-  fixed_and_runtime_batch<Sequential<Linear<3, 4>, Residual<Sequential<Linear<4, 4>, Tanh>>, Linear<4, 3>, Softmax>, MSE>(3);
+  fixed_and_runtime_batch<Sequential<Linear<3, 4>, Tanh, Linear<4, 4>, Tanh, Linear<4, 4>, Sigmoid, Linear<4, 2>>, MSE>(
+      2);
+  fixed_and_runtime_batch<Sequential<Linear<3, 4>, Residual<Sequential<Linear<4, 4>, Tanh>>, Linear<4, 3>, Softmax>,
+                          MSE>(3);
   fixed_and_runtime_batch<Sequential<Linear<3, 5>, ReLU, Residual<Sequential<Linear<5, 5>, ReLU, Linear<5, 5>>>,
                                      Residual<Sequential<Linear<5, 5>, ReLU, Linear<5, 5>>>, Linear<5, 2>>,
                           Sce>(4);
-  fixed_and_runtime_batch<Sequential<Tanh, Linear<3, 2>>, MSE>(5);  // a first layer with no parameters
+  fixed_and_runtime_batch<Sequential<Tanh, Linear<3, 2>>, MSE>(5);                  // a first layer with no parameters
   fixed_and_runtime_batch<Linear<3, 2>, SoftmaxCrossEntropy<Targets::one_hot>>(6);  // not a Sequential
   fixed_and_runtime_batch<Sequential<Linear<3, 40>, ReLU, Linear<40, 40>, ReLU, Linear<40, 3>>, Sce>(7);  // heap-sized
 }
@@ -95,9 +97,9 @@ BOOST_AUTO_TEST_CASE(identical_layers_share_one_program_type) {
   // layers 2 and 4 are Linear<8, 8> over a 4x8 boundary, 1, 3 and 5 ReLU over one: one type each
   static_assert(std::is_same_v<typename Hidden::output, In> && std::is_same_v<typename Relu::output, In>);
   using stages = typename detail::stages_of<true, Tensor<float, 4, 3>, typename Net::layers::layer_types>::type;
-  static_assert(std::is_same_v<stages, detail::layer_list<detail::stage<Linear<3, 8>, Tensor<float, 4, 3>, true>, Relu,
-                                                          Hidden, Relu, Hidden, Relu,
-                                                          detail::stage<Linear<8, 2>, In, true>>>);
+  static_assert(
+      std::is_same_v<stages, detail::layer_list<detail::stage<Linear<3, 8>, Tensor<float, 4, 3>, true>, Relu, Hidden,
+                                                Relu, Hidden, Relu, detail::stage<Linear<8, 2>, In, true>>>);
   Net net(1);
   Trainer<Net, MSE, 4> trainer(net);
   BOOST_TEST(trainer.compute().ok());

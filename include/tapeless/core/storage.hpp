@@ -1,17 +1,18 @@
 /// @file
 /// @brief The Eigen type that stores a value of a given compile-time shape.
 ///
-/// Small shapes (both dimensions static and at most `fixed_dimension_limit`) live in fixed-size
-/// Eigen matrices, inside the object that owns them: no heap at all. Any other shape lives in a
-/// heap matrix of dynamic size (a row or column keeps its static 1), sized once, when its owner is
-/// built (or when the batch size changes), never during a forward or backward pass.
+/// Fixed-size Eigen matrices (inline, no heap) only where they were measured to pay at run time
+/// (docs/design.md §9, bench/analysis.md): values whose two dimensions are static and at most
+/// `fixed_dimension_limit` (16), single rows or columns of at most `fixed_vector_limit` (1024)
+/// coefficients (a batch-1 activation), and network parameters (`parameter_storage_t`) of at most
+/// `fixed_parameter_limit` (64) in both dimensions (a batch-1 product with a fixed-size weight
+/// matrix was 1.4x faster at 64x64). Any other shape lives in a heap matrix of dynamic size (a row
+/// or column keeps its static 1), sized once, when its owner is built (or when the batch size
+/// changes), never during a forward or backward pass.
 ///
 /// Why not fixed sizes everywhere: each fixed shape is its own Eigen type, and every kernel and
-/// expression template is instantiated again for it; a network's translation unit then pays per
-/// width and per batch (docs/design.md, compile time). Fixed sizes pay at run time only where the
-/// per-operation overhead of a loop with run-time bounds is a large share of the work, that is
-/// for tiny matrices. Dynamic storage is instantiated once per scalar type and shared by every
-/// layer and program of that scalar.
+/// expression template is instantiated again for it, in every program that meets it. Dynamic
+/// storage is instantiated once per scalar type and shared by every layer and program.
 #pragma once
 
 #include "tapeless/core/shape.hpp"
@@ -20,23 +21,33 @@
 
 namespace tapeless {
 
-/// Largest dimension of a fixed-size Eigen matrix: a value whose two dimensions are static and at
-/// most this lives inline; any other value in a heap matrix of dynamic size.
+/// Largest dimensions of a fixed-size value, row or column, and parameter (the file comment).
 inline constexpr int fixed_dimension_limit = 16;
+inline constexpr int fixed_vector_limit = 1024;
+inline constexpr int fixed_parameter_limit = 64;
 
 namespace detail {
-template <class S, int R, int C>
+template <class S, int R, int C, bool Fixed>
 struct storage_select {
-  static constexpr bool fixed = R != dynamic && R <= fixed_dimension_limit && C <= fixed_dimension_limit;
-  static constexpr int rows = fixed || R == 1 ? R : Eigen::Dynamic;
-  static constexpr int cols = fixed || C == 1 ? C : Eigen::Dynamic;
+  static constexpr int rows = Fixed || R == 1 ? R : Eigen::Dynamic;
+  static constexpr int cols = Fixed || C == 1 ? C : Eigen::Dynamic;
   using type = Eigen::Matrix<S, rows, cols>;
 };
+template <int R, int C>
+inline constexpr bool fixed_value = R != dynamic && ((R <= fixed_dimension_limit && C <= fixed_dimension_limit) ||
+                                                     ((R == 1 || C == 1) && R * C <= fixed_vector_limit));
+template <int R, int C>
+inline constexpr bool fixed_parameter = fixed_value<R, C> ||
+                                        (R != dynamic && R <= fixed_parameter_limit && C <= fixed_parameter_limit);
 }  // namespace detail
 
 /// Storage for an R x C value of scalar S (R may be `dynamic`).
 template <class S, int R, int C>
-using storage_t = typename detail::storage_select<S, R, C>::type;
+using storage_t = typename detail::storage_select<S, R, C, detail::fixed_value<R, C>>::type;
+
+/// Storage for a network parameter of R x C (always static): fixed-size up to 64x64.
+template <class S, int R, int C>
+using parameter_storage_t = typename detail::storage_select<S, R, C, detail::fixed_parameter<R, C>>::type;
 
 /// A zero-filled storage object of the given run-time dimensions.
 template <class S, int R, int C>

@@ -116,7 +116,7 @@ class TensorRef {
 
  public:
   using scalar_type = S;
-  using matrix_type = storage_t<S, R, C>;
+  using matrix_type = parameter_storage_t<S, R, C>;
   using storage_type = Eigen::Map<matrix_type>;
   static constexpr int rows_at_compile_time = R;
   static constexpr int cols_at_compile_time = C;

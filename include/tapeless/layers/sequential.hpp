@@ -140,14 +140,14 @@ struct Sequential {
   static void visit(P& p, const std::string& prefix, F&& f) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (layer_t<L>::visit(detail::layer_params<K>(p), prefix + std::to_string(K) + ".", f), ...);
-    }(std::index_sequence_for<L...>{});
+    }
+    (std::index_sequence_for<L...>{});
   }
 
   template <class P>
   static void init(P& p, Init how, Rng& rng) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (layer_t<L>::init(detail::layer_params<K>(p), how, rng), ...);
-    }(std::index_sequence_for<L...>{});
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (layer_t<L>::init(detail::layer_params<K>(p), how, rng), ...); }
+    (std::index_sequence_for<L...>{});
   }
 
  private:

@@ -90,7 +90,9 @@ struct stage {
     } else if constexpr (is_boundary_v<In>) {
       auto e = layer_t<L>::apply(var(x), p);
       return std::apply(
-          [&](auto&... w) { return Program<decltype(e), std::remove_cvref_t<decltype(w)>..., In>(std::move(e), w..., x); },
+          [&](auto&... w) {
+            return Program<decltype(e), std::remove_cvref_t<decltype(w)>..., In>(std::move(e), w..., x);
+          },
           p.refs());
     } else {
       auto e = layer_t<L>::apply(input(x), p);
@@ -100,8 +102,8 @@ struct stage {
     }
   }
   using params_type = typename layer_t<L>::template params<typename In::scalar_type>;
-  using program =
-      decltype(make(std::declval<const In&>(), std::declval<std::conditional_t<Train, params_type&, const params_type&>>()));
+  using program = decltype(make(std::declval<const In&>(),
+                                std::declval<std::conditional_t<Train, params_type&, const params_type&>>()));
   using output = boundary_of_t<typename program::expression_type>;
   /// Whether this layer's program has a backward pass (a first layer without parameters has none).
   static constexpr bool has_backward = Train && program::requested > 0;
@@ -218,8 +220,7 @@ class chain {
 
 /// A network whose widths do not fit: the Sequential's one diagnostic, then nothing more.
 template <class Net, int Batch, bool Train>
-requires(!widths_ok<typename Net::layers>())
-class chain<Net, Batch, Train> {
+requires(!widths_ok<typename Net::layers>()) class chain<Net, Batch, Train> {
   using S = typename Net::scalar_type;
 
  public:

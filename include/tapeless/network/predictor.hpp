@@ -13,6 +13,7 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/network/chain.hpp"
 
+#include <type_traits>
 #include <utility>
 
 namespace tapeless {
@@ -32,22 +33,38 @@ class Predictor {
   }
 
  public:
-  explicit Predictor(const Net& net, Index batch = Batch == dynamic ? 1 : Batch)
-      : x_(make_input(batch)), chain_(x_, net.params()) {}
+  explicit Predictor(const Net& net, Index batch = Batch == dynamic ? 1 : Batch);
   Predictor(const Predictor&) = delete;  // the programs refer to this object's input
   Predictor& operator=(const Predictor&) = delete;
+  ~Predictor();
 
   input_type& inputs() noexcept { return x_; }
 
   /// The network's output for the current inputs (batch x Net::out).
-  const auto& operator()() {
-    chain_.forward();
-    return chain_.value();
-  }
+  const auto& operator()() { return run(); }
 
  private:
+  using chain_type = detail::chain<Net, Batch, false>;
+  using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
   input_type x_;
-  detail::chain<Net, Batch, false> chain_;
+  chain_type chain_;
+
+  const output_value& run();
 };
+
+// Defined outside the class (not inline), for `extern template class Predictor<...>;`: see
+// network/trainer.hpp.
+
+template <class Net, int Batch>
+Predictor<Net, Batch>::Predictor(const Net& net, Index batch) : x_(make_input(batch)), chain_(x_, net.params()) {}
+
+template <class Net, int Batch>
+Predictor<Net, Batch>::~Predictor() = default;
+
+template <class Net, int Batch>
+auto Predictor<Net, Batch>::run() -> const output_value& {
+  chain_.forward();
+  return chain_.value();
+}
 
 }  // namespace tapeless

@@ -81,14 +81,10 @@ class Trainer {
  public:
   /// Builds the programs for `net` (which must outlive the trainer) and a batch of `batch` rows
   /// (ignored when Batch is fixed).
-  explicit Trainer(Net& net, Index batch = Batch == dynamic ? 1 : Batch)
-      : net_(net),
-        x_(make_input(batch)),
-        y_(make_target(batch)),
-        chain_(x_, net.params()),
-        loss_(make_loss(chain_.output(), y_)) {}
+  explicit Trainer(Net& net, Index batch = Batch == dynamic ? 1 : Batch);
   Trainer(const Trainer&) = delete;  // the programs refer to this object's tensors
   Trainer& operator=(const Trainer&) = delete;
+  ~Trainer();
 
   /// The batch the next step or inference reads: fill these (resize them for a new batch size).
   input_type& inputs() noexcept { return x_; }
@@ -97,11 +93,7 @@ class Trainer {
   const target_type& targets() const noexcept { return y_; }
 
   /// Forward and backward on the current batch: the loss, and the gradients in net.gradients().
-  StepResult compute() {
-    StepResult r = forward_backward();
-    if (r.ok() && !detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
-    return r;
-  }
+  StepResult compute();
 
   /// One training step: forward, backward, then, only if loss, gradients and update are all
   /// finite, clipping and the optimizer's update. Otherwise the weights and the optimizer's state
@@ -136,10 +128,7 @@ class Trainer {
   }
 
   /// The network's output for the current inputs (batch x Net::out).
-  const auto& infer() {
-    chain_.forward();
-    return chain_.value();
-  }
+  const auto& infer() { return run_inference(); }
 
  private:
   Net& net_;
@@ -148,15 +137,48 @@ class Trainer {
   chain_type chain_;
   loss_program loss_;
 
-  StepResult forward_backward() {
-    chain_.forward();
-    loss_.run();
-    chain_.backward(loss_.template gradient<0>());
-    StepResult r;
-    r.loss = static_cast<double>(loss_.scalar());
-    if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
-    return r;
-  }
+  using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
+  StepResult forward_backward();
+  const output_value& run_inference();
 };
+
+// The members that run the network are defined outside the class, so that they are not inline:
+// `extern template class Trainer<...>;` then keeps every translation unit but one from compiling
+// them (docs/tutorial.md, "One network, many translation units").
+
+template <class Net, class Loss, int Batch>
+Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch)
+    : net_(net),
+      x_(make_input(batch)),
+      y_(make_target(batch)),
+      chain_(x_, net.params()),
+      loss_(make_loss(chain_.output(), y_)) {}
+
+template <class Net, class Loss, int Batch>
+Trainer<Net, Loss, Batch>::~Trainer() = default;
+
+template <class Net, class Loss, int Batch>
+StepResult Trainer<Net, Loss, Batch>::compute() {
+  StepResult r = forward_backward();
+  if (r.ok() && !detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
+  return r;
+}
+
+template <class Net, class Loss, int Batch>
+StepResult Trainer<Net, Loss, Batch>::forward_backward() {
+  chain_.forward();
+  loss_.run();
+  chain_.backward(loss_.template gradient<0>());
+  StepResult r;
+  r.loss = static_cast<double>(loss_.scalar());
+  if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
+  return r;
+}
+
+template <class Net, class Loss, int Batch>
+auto Trainer<Net, Loss, Batch>::run_inference() -> const output_value& {
+  chain_.forward();
+  return chain_.value();
+}
 
 }  // namespace tapeless
