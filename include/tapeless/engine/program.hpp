@@ -152,29 +152,31 @@ template <class... Wrt>
 class Program<InvalidExpr, Wrt...> {
  public:
   using scalar_type = double;
-  using value_type = Eigen::MatrixXd;
+  using value_type = value_storage_t<InvalidExpr>;
+  using expression_type = InvalidExpr;
+  static constexpr std::size_t requested = 0;  // nothing to run backward (network/chain.hpp)
   explicit Program(InvalidExpr, const Wrt&...) {}
   void forward() {}
   void backward() {}
   void run() {}
-  const Eigen::MatrixXd& value() const { return dummy(); }
+  const value_type& value() const { return dummy(); }
   double scalar() const { return 0; }
   template <std::size_t J>
-  const Eigen::MatrixXd& gradient() const {
+  const value_type& gradient() const {
     return dummy();
   }
   template <class T>
-  const Eigen::MatrixXd& gradient(const T&) const {
+  const value_type& gradient(const T&) const {
     return dummy();
   }
   template <class T>
-  const Eigen::MatrixXd& operator[](const T&) const {
+  const value_type& operator[](const T&) const {
     return dummy();
   }
 
  private:
-  static const Eigen::MatrixXd& dummy() {
-    static const Eigen::MatrixXd m = Eigen::MatrixXd::Zero(1, 1);
+  static const value_type& dummy() {
+    static const value_type m = value_type::Zero();
     return m;
   }
 };

@@ -41,6 +41,15 @@ struct boundary {
   const storage_t<S, R, C>& value() const noexcept { return *source; }
   Dims dims() const noexcept { return {source->rows(), source->cols()}; }
 };
+/// What follows a layer whose expression is invalid (its one diagnostic was given): every later
+/// layer and the loss become `InvalidExpr` silently.
+struct invalid_boundary {
+  using scalar_type = double;
+  invalid_boundary() = default;
+  template <class T>
+  explicit invalid_boundary(const T*) {}
+};
+
 template <class T>
 inline constexpr bool is_boundary_v = false;
 template <class S, int R, int C>
@@ -84,7 +93,11 @@ template <class L, class In, bool Train>
 struct stage {
   template <class P>
   static auto make(const In& x, P& p) {
-    if constexpr (!Train) {
+    if constexpr (std::is_same_v<In, invalid_boundary>) {
+      (void)x;
+      (void)p;
+      return Program<InvalidExpr>(InvalidExpr{});
+    } else if constexpr (!Train) {
       auto e = layer_t<L>::apply(input(x), p);
       return Program<decltype(e)>(std::move(e));
     } else if constexpr (is_boundary_v<In>) {
@@ -104,7 +117,8 @@ struct stage {
   using params_type = typename layer_t<L>::template params<typename In::scalar_type>;
   using program = decltype(make(std::declval<const In&>(),
                                 std::declval<std::conditional_t<Train, params_type&, const params_type&>>()));
-  using output = boundary_of_t<typename program::expression_type>;
+  using output = std::conditional_t<is_invalid_v<typename program::expression_type>, invalid_boundary,
+                                    boundary_of_t<typename program::expression_type>>;
   /// Whether this layer's program has a backward pass (a first layer without parameters has none).
   static constexpr bool has_backward = Train && program::requested > 0;
 };
@@ -210,7 +224,9 @@ class chain {
         program.backward(seed);
       } else {
         const auto& next = link_at<K + 1>(links_).program;
-        program.backward(next.template gradient<std::remove_cvref_t<decltype(next)>::requested - 1>());
+        using Next = std::remove_cvref_t<decltype(next)>;
+        if constexpr (!is_invalid_v<typename Next::expression_type>)  // else: diagnosed, nothing runs
+          program.backward(next.template gradient<Next::requested - 1>());
       }
     }
   }

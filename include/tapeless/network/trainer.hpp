@@ -60,8 +60,14 @@ class Trainer {
   using chain_type = detail::chain<Net, Batch, true>;
   using output_type = typename chain_type::output_type;
   static auto make_loss(const output_type& out, const target_type& y) {
-    auto loss = Loss::apply(var(out), y);
-    return Program<decltype(loss), output_type>(std::move(loss), out);
+    if constexpr (std::is_same_v<output_type, detail::invalid_boundary>) {
+      (void)out;
+      (void)y;
+      return Program<InvalidExpr>(InvalidExpr{});  // a layer was diagnosed already
+    } else {
+      auto loss = Loss::apply(var(out), y);
+      return Program<decltype(loss), output_type>(std::move(loss), out);
+    }
   }
   using loss_program = decltype(make_loss(std::declval<const output_type&>(), std::declval<const target_type&>()));
 
