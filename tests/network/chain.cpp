@@ -44,11 +44,7 @@ void same_as_one_program(unsigned seed, Index rows) {
   }
 
   // the reference: one program over the whole network's expression
-  auto loss = Loss::apply(net.forward(input(trainer.inputs())), y);
-  auto whole = std::apply(
-      [&](auto&... p) { return Program<decltype(loss), std::remove_cvref_t<decltype(p)>...>(std::move(loss), p...); },
-      net.params().refs());
-  whole.run();
+  const auto whole = test::whole_network_loss<Loss>(net, trainer.inputs(), y);
   const auto expected_gradients = net.gradients().eval();
   const double expected_loss = whole.scalar();
 

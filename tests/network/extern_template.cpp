@@ -22,11 +22,7 @@ BOOST_AUTO_TEST_CASE(a_trainer_compiled_elsewhere_trains_the_network) {
   test::randomize(trainer.inputs());
   for (Index i = 0; i < model::batch; ++i) trainer.targets()(i, 0) = static_cast<int>(i % 3);
 
-  auto loss = model::Loss::apply(net.forward(input(trainer.inputs())), trainer.targets());
-  auto here = std::apply(
-      [&](auto&... p) { return Program<decltype(loss), std::remove_cvref_t<decltype(p)>...>(std::move(loss), p...); },
-      net.params().refs());
-  here.run();
+  const auto here = test::whole_network_loss<model::Loss>(net, trainer.inputs(), trainer.targets());
   const auto expected = net.gradients().eval();
 
   const StepResult r = trainer.compute();

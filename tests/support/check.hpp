@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -52,6 +53,15 @@ void randomize(tapeless::Tensor<S, R, C>& t, double lo = -1.0, double hi = 1.0, 
   std::uniform_real_distribution<double> u(lo, hi);
   for (tapeless::Index j = 0; j < t.value().cols(); ++j)
     for (tapeless::Index i = 0; i < t.value().rows(); ++i) t(i, j) = static_cast<S>(u(engine));
+}
+
+/// `Loss(net(x), y)` as one program over the whole network's expression, run once: its loss
+/// (`scalar()`) and every parameter's gradient (in net.gradients()) are the reference a network
+/// compiled layer by layer (network/chain.hpp) is checked against.
+template <class Loss, class Net, class X, class Y>
+auto whole_network_loss(Net& net, const X& x, const Y& y) {
+  return std::apply([&](auto&... p) { return tapeless::grad(Loss::apply(net.forward(tapeless::input(x)), y), p...); },
+                    net.params().refs());
 }
 
 /// Checks the gradient of `loss` with respect to each of `wrt` against central differences.
