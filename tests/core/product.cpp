@@ -46,3 +46,44 @@ BOOST_AUTO_TEST_CASE(gemm_shapes_use_the_reserved_buffers) {
   check(x.transpose(), g, 64);   // dW = x^T g
   check(g, w.transpose(), 128);  // dx = g W^T
 }
+
+// Every storage order an op can hand a Product (row-major operands, a row-vector destination,
+// blocks with an outer stride, fixed-size operands, matrix-vector) gives Eigen's product.
+BOOST_AUTO_TEST_CASE(every_storage_order_gives_eigens_product) {
+  using Row = Eigen::Matrix<double, 1, Eigen::Dynamic>;
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const M w = M::Random(40, 30), x = M::Random(50, 40), g = M::Random(50, 30);
+  const RowMajor xr = x;
+  for (tapeless::Index depth : {40, 2}) {  // GEMM with reserved buffers, and Eigen's own path
+    const M xs = x.leftCols(depth), ws = w.topRows(depth);
+    check(xs, ws, depth);
+    check(RowMajor(xs), ws, depth);
+    check(xs, RowMajor(ws), depth);
+    check(RowMajor(xs), RowMajor(ws).transpose().transpose(), depth);
+  }
+  check(xr.transpose(), g, 50);
+  // a row-major destination (a batch of one)
+  const Row x1 = Row::Random(40);
+  for (bool add : {false, true}) {
+    tapeless::Product<double> p;
+    Row y = Row::Random(30);
+    const Row before = y;
+    if (add)
+      p.add(y, x1, w);
+    else
+      p.assign(y, x1, w);
+    const Row expect = (add ? before : Row::Zero(30)) + x1 * w;
+    BOOST_TEST((y - expect).cwiseAbs().maxCoeff() < 1e-12);
+  }
+  // blocks with an outer stride, a fixed-size operand and a matrix-vector product
+  M big = M::Random(60, 50);
+  const Eigen::Matrix<double, 40, 30> wf = w;
+  tapeless::Product<double> p;
+  auto block = big.block(3, 4, 50, 30);
+  p.assign(block, x, wf);
+  BOOST_TEST((big.block(3, 4, 50, 30) - x * w).cwiseAbs().maxCoeff() < 1e-12);
+  const Eigen::VectorXd v = Eigen::VectorXd::Random(30);
+  Eigen::VectorXd y(40);
+  p.assign(y, w, v);
+  BOOST_TEST((y - w * v).cwiseAbs().maxCoeff() < 1e-12);
+}
