@@ -1,6 +1,8 @@
 // check/gradient_check.hpp: it finds a wrong adjoint, names the worst coefficient, and restores
 // the tensor it perturbs.
 #define BOOST_TEST_MODULE check_gradient_check
+#include "tapeless/ops/add.hpp"
+#include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/square.hpp"
 #include "tapeless/ops/sum.hpp"
 
@@ -49,4 +51,21 @@ BOOST_AUTO_TEST_CASE(tensor_is_restored_exactly) {
   const Eigen::Matrix3f before = x.value();
   (void)check_gradient(sum(square(x)), x);
   BOOST_TEST((x.value() == before));
+}
+
+// check_gradients: one program for several tensors gives each tensor check_gradient's result, and
+// finds the one tensor whose adjoint is wrong.
+BOOST_AUTO_TEST_CASE(several_tensors_in_one_program_match_one_check_each) {
+  Tensor<double, 2, 3> x{{1, 2, 3}, {4, 5, 6}};
+  Tensor<double, 2, 3> y{{0.5, -1, 2}, {1, 3, -2}};
+  auto loss = sum(square(x) * y + make_node(WrongSquare{}, y));
+  const auto checks = check_gradients({.step = 1e-5, .floor = 1e-3}, loss, x, y);
+  const auto alone_x = check_gradient(loss, x, 1e-5);
+  const auto alone_y = check_gradient(loss, y, 1e-5);
+  BOOST_TEST(checks[0].passed(1e-7), checks[0].report());
+  BOOST_TEST(checks[0].max_relative_error == alone_x.max_relative_error, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(!checks[1].passed(0.1));  // y's adjoint goes through WrongSquare
+  BOOST_TEST(checks[1].max_relative_error == alone_y.max_relative_error, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST((checks[1].row == alone_y.row && checks[1].col == alone_y.col));
+  BOOST_TEST((x.value() == Eigen::Matrix<double, 2, 3>{{1, 2, 3}, {4, 5, 6}}));  // restored
 }

@@ -1,5 +1,6 @@
 /// @file
-/// @brief `check_gradient`: compares a program's gradient with central finite differences.
+/// @brief `check_gradient`, `check_gradients`: compare a program's gradient with central finite
+/// differences.
 ///
 /// For every coefficient w_k of the tensor: numeric_k = (L(w_k + h) - L(w_k - h)) / (2h), and the
 /// relative error |analytic_k - numeric_k| / max(|analytic_k|, |numeric_k|, floor). The floor keeps
@@ -11,10 +12,12 @@
 #include "tapeless/engine/program.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace tapeless {
@@ -44,12 +47,11 @@ S default_step() {
   return std::cbrt(std::numeric_limits<S>::epsilon());
 }
 
-/// Checks d loss / d wrt (loss a 1x1 expression) against central differences of step `h`.
-template <class E, TensorLike T, class S = typename T::scalar_type>
-requires ExprLike<E> GradientCheck check_gradient(E&& loss, T& wrt, S h = default_step<S>(), double floor = 1e-3) {
-  Program<as_expr_t<E&&>, T> program(as_expr(std::forward<E>(loss)), wrt);
-  program.run();
-  const auto analytic = program.template gradient<0>().eval();  // a copy: the program is re-run below
+namespace detail {
+/// Central differences of `program` (whose forward() computes the loss) over every coefficient of
+/// `wrt`, against `analytic`; restores each coefficient exactly, even if an evaluation throws.
+template <class P, class A, class T, class S>
+GradientCheck finite_difference_check(P& program, const A& analytic, T& wrt, S h, double floor) {
   GradientCheck out;
   auto& w = wrt.value();
   for (Index j = 0; j < w.cols(); ++j) {
@@ -74,5 +76,41 @@ requires ExprLike<E> GradientCheck check_gradient(E&& loss, T& wrt, S h = defaul
   }
   return out;
 }
+}  // namespace detail
 
+/// Checks d loss / d wrt (loss a 1x1 expression) against central differences of step `h`.
+template <class E, TensorLike T, class S = typename T::scalar_type>
+requires ExprLike<E> GradientCheck check_gradient(E&& loss, T& wrt, S h = default_step<S>(), double floor = 1e-3) {
+  Program<as_expr_t<E&&>, T> program(as_expr(std::forward<E>(loss)), wrt);
+  program.run();
+  const auto analytic = program.template gradient<0>().eval();  // a copy: the program is re-run below
+  return detail::finite_difference_check(program, analytic, wrt, h, floor);
+}
+
+/// The step and floor of `check_gradients` (a step of 0: `default_step` of the loss's scalar).
+struct GradientCheckOptions {
+  double step = 0;
+  double floor = 1e-3;
+};
+
+/// Checks d loss / d w for every tensor w of `wrt` (result k for wrt k), as `check_gradient`
+/// does for one, but with one program for all of them: one backward pass compiled where k calls
+/// of `check_gradient` compile k (a whole network's parameters: one program, not one per shape).
+///
+///     auto checks = check_gradients({}, loss, w1, b1, w2, b2);   // std::array of 4
+template <class E, TensorLike... T>
+requires ExprLike<E> && (sizeof...(T) > 0)
+std::array<GradientCheck, sizeof...(T)> check_gradients(GradientCheckOptions options, E&& loss, T&... wrt) {
+  using S = scalar_t<as_expr_t<E&&>>;
+  Program<as_expr_t<E&&>, T...> program(as_expr(std::forward<E>(loss)), wrt...);
+  program.run();
+  const S h = options.step > 0 ? static_cast<S>(options.step) : default_step<S>();
+  std::array<GradientCheck, sizeof...(T)> out;
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    // copies: the program is re-run below
+    const auto analytic = std::make_tuple(program.template gradient<K>().eval()...);
+    ((out[K] = detail::finite_difference_check(program, std::get<K>(analytic), wrt, h, options.floor)), ...);
+  }(std::index_sequence_for<T...>{});
+  return out;
+}
 }  // namespace tapeless
