@@ -5,11 +5,15 @@
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
+#include "tapeless/losses/softmax_cross_entropy.hpp"
+#include "tapeless/network/trainer.hpp"
+#include "tapeless/optim/sgd.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <random>
+#include <string>
 
 using namespace tapeless;
 using Mlp = Sequential<Linear<64, 32>, ReLU, Linear<32, 10>>;
@@ -93,4 +97,54 @@ BOOST_AUTO_TEST_CASE(parameters_by_name_and_index_are_views) {
   BOOST_TEST(net.values().tail(10).isConstant(3.f));
   BOOST_TEST((net.parameter(std::size_t{3}) == net.parameter("2.bias")));
   BOOST_CHECK_THROW(net.parameter(std::size_t{4}), std::out_of_range);
+}
+
+namespace {
+// Whether a shape_error's message holds every one of `parts`.
+auto says(std::initializer_list<std::string> parts) {
+  return [parts](const shape_error& e) {
+    const std::string what = e.what();
+    for (const auto& p : parts)
+      if (what.find(p) == std::string::npos) return false;
+    return true;
+  };
+}
+}  // namespace
+
+// A parameter's view checks what is assigned to it: a wrong shape used to write past the
+// parameter (or truncate) in a Release build.
+BOOST_AUTO_TEST_CASE(a_wrong_shaped_assignment_to_a_parameter_throws_and_changes_nothing) {
+  Network<Sequential<Linear<3, 4>, ReLU, Linear<4, 2>>, double> net(1);
+  const Eigen::VectorXd values = net.values(), gradients = net.gradients();
+  BOOST_CHECK_EXCEPTION(net.parameter("0.weight") = Eigen::MatrixXd::Ones(4, 3), shape_error,
+                        says({"'0.weight'", "3x4", "4x3"}));
+  BOOST_CHECK_EXCEPTION(net.parameter(3) += Eigen::MatrixXd::Ones(2, 2), shape_error, says({"'2.bias'", "1x2", "2x2"}));
+  BOOST_CHECK_EXCEPTION(net.gradient("2.weight") -= Eigen::MatrixXd::Ones(2, 4), shape_error,
+                        says({"'2.weight'", "4x2", "2x4"}));
+  BOOST_CHECK_THROW(net.parameter("0.bias") = net.parameter("0.weight"), shape_error);
+  BOOST_TEST((net.values() == values));
+  BOOST_TEST((net.gradients() == gradients));
+  net.parameter("0.weight") = Eigen::MatrixXd::Ones(3, 4);  // the right shape assigns
+  net.parameter("0.bias") += Eigen::MatrixXd::Ones(1, 4);
+  BOOST_TEST(net.parameter("0.weight").sum() == 12);
+  BOOST_TEST(net.parameter("0.bias").sum() == values.segment(12, 4).sum() + 4, boost::test_tools::tolerance(1e-12));
+}
+
+// A fixed-batch input resized through its raw value() (the Eigen matrix, unchecked) is refused
+// by the program before it computes anything: it used to read past the matrix (ASan:
+// heap-buffer-overflow in the first product). Assigning the tensor itself checks at once.
+BOOST_AUTO_TEST_CASE(an_input_resized_through_its_value_is_refused_before_any_computation) {
+  using Net = Network<Sequential<Linear<20, 20>, ReLU, Linear<20, 3>>, float>;  // 32x20 inputs: heap storage
+  Net net(1);
+  Trainer<Net, SoftmaxCrossEntropy<>, 32> trainer(net);
+  Sgd<float> sgd(net, {0.01});
+  const Eigen::VectorXf before = net.values();
+  trainer.inputs().value() = Eigen::MatrixXf::Random(10, 20);
+  BOOST_CHECK_EXCEPTION(trainer.step(sgd), shape_error, says({"32x20", "10x20"}));
+  BOOST_CHECK_EXCEPTION(trainer.infer(), shape_error, says({"32x20", "10x20"}));
+  BOOST_TEST((net.values() == before));
+  BOOST_CHECK_EXCEPTION(trainer.inputs() = Eigen::MatrixXf::Random(10, 20), shape_error, says({"10x20", "32x20"}));
+  trainer.inputs() = Eigen::MatrixXf::Random(32, 20);
+  BOOST_TEST(trainer.step(sgd).ok());
+  BOOST_TEST((net.values() != before));
 }

@@ -48,7 +48,8 @@ struct tensor_leaf_traits {
   static constexpr bool is_leaf = true;
   static constexpr LeafKind kind = Kind;
   static const auto& value(const Leaf& v) noexcept { return v.tensor->value(); }
-  static Dims runtime_dims(const Leaf& v) noexcept { return v.tensor->dims(); }
+  /// The shape of the value the tensor holds (which its raw Eigen value() could have changed).
+  static Dims runtime_dims(const Leaf& v) noexcept { return {v.tensor->value().rows(), v.tensor->value().cols()}; }
   static bool same(const Leaf& a, const Leaf& b) noexcept { return a.tensor == b.tensor; }
 };
 }  // namespace detail

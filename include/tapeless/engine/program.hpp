@@ -77,7 +77,10 @@ class Program {
 
   /// Computes every value of the expression once, in post-order.
   void forward() {
-    if constexpr (plan::has_dynamic) detail::size_storage(s_, false);  // batch dimensions may have changed
+    if constexpr (plan::has_dynamic)
+      detail::size_storage(s_, false);  // batch dimensions may have changed
+    else
+      detail::check_leaves(s_);  // a heap-stored input may have been resized through its value()
     detail::forward(s_);
   }
 

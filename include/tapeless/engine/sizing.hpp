@@ -18,6 +18,36 @@
 
 namespace tapeless::detail {
 
+/// The error of a leaf holding a value of another shape than its type declares (out of line:
+/// the check runs before every forward, the message almost never).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_leaf_shape(Dims declared, Dims held) {
+  throw shape_error("tapeless: a tensor declared " + to_string(declared) + " holds a " + to_string(held) +
+                    " value (assigned through its value(), which does not check; assign the tensor itself)");
+}
+
+/// Throws shape_error when a leaf of type E holds a value of another shape than its type declares
+/// (a tensor's raw Eigen value() assigned a matrix of another shape): nothing is computed on it.
+template <class E>
+void check_leaf(Dims held) {
+  constexpr Dims declared = dims_v<E>;
+  if ((declared.rows != dynamic && held.rows != declared.rows) || held.cols != declared.cols) [[unlikely]]
+    throw_leaf_shape(declared, held);
+}
+
+/// check_leaf for every leaf whose storage has a run-time size (a fixed-size one cannot change):
+/// a program without batch dimensions does this instead of size_storage before each forward.
+template <class State>
+void check_leaves(const State& s) {
+  visit<order::post, State::root>(s.expr, everywhere, [&](auto, const auto& e) {
+    using E = std::remove_cvref_t<decltype(e)>;
+    if constexpr (is_leaf_v<E> && !is_shared_v<E>) {
+      using V = std::remove_cvref_t<decltype(expr_traits<E>::value(e))>;
+      if constexpr (V::RowsAtCompileTime == Eigen::Dynamic || V::ColsAtCompileTime == Eigen::Dynamic)
+        check_leaf<E>(expr_traits<E>::runtime_dims(e));
+    }
+  });
+}
+
 /// Computes every position's run-time shape and sizes storage for it (zero-filling all of it
 /// when `initial`). Throws shape_error when a run-time dimension breaks an op's shape rule.
 template <class State>
@@ -29,6 +59,7 @@ void size_storage(State& s, bool initial) {
       s.template at_target<p>([&](auto t) { s.dims[p] = s.dims[t()]; });
     } else if constexpr (is_leaf_v<E>) {
       s.dims[p] = expr_traits<E>::runtime_dims(e);
+      check_leaf<E>(s.dims[p]);
     } else {
       using Op = std::remove_cvref_t<decltype(e.op)>;
       auto operand_dims = [&](auto c, const auto&) { return s.dims[c()]; };

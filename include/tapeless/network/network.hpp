@@ -7,6 +7,8 @@
 /// when the network is moved, so expressions built from a network stay valid across moves.
 #pragma once
 
+#include "tapeless/core/error.hpp"
+#include "tapeless/core/shape.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/layers/layer.hpp"
 
@@ -21,6 +23,58 @@
 #include <vector>
 
 namespace tapeless {
+
+/// One parameter (or its gradient) in a network's buffer, as `Network::parameter(name)` returns
+/// it: an `Eigen::Map` of its shape whose assignments (`=`, `+=`, `-=`) check the shape of what is
+/// assigned and throw `shape_error` naming the parameter and both shapes, changing nothing. (A
+/// plain map writes past the parameter in a Release build.) Reads, coefficient access and
+/// in-place Eigen calls are the map's own; `noalias()` and the `TensorRef`s of `params()` are the
+/// unchecked paths.
+template <class S>
+class ParameterMap : public Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> {
+  using base = Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>>;
+
+ public:
+  ParameterMap(S* data, Index rows, Index cols, const std::string& name) : base(data, rows, cols), name_(&name) {}
+  ParameterMap(const ParameterMap&) = default;
+  ParameterMap(ParameterMap&&) noexcept = default;
+  ~ParameterMap() = default;
+
+  /// The parameter's name ("0.weight").
+  const std::string& name() const noexcept { return *name_; }
+
+  template <class D>
+  ParameterMap& operator=(const Eigen::DenseBase<D>& m) {
+    check("assign", m.rows(), m.cols());
+    base::operator=(m);
+    return *this;
+  }
+  ParameterMap& operator=(const ParameterMap& m) {  // copies values, as Eigen's maps do
+    if (this != &m) *this = static_cast<const base&>(m);
+    return *this;
+  }
+  ParameterMap& operator=(ParameterMap&& m) { return *this = static_cast<const ParameterMap&>(m); }
+  template <class D>
+  ParameterMap& operator+=(const Eigen::DenseBase<D>& m) {
+    check("add", m.rows(), m.cols());
+    base::operator+=(m);
+    return *this;
+  }
+  template <class D>
+  ParameterMap& operator-=(const Eigen::DenseBase<D>& m) {
+    check("subtract", m.rows(), m.cols());
+    base::operator-=(m);
+    return *this;
+  }
+
+ private:
+  void check(const char* what, Index rows, Index cols) const {
+    if (rows != this->rows() || cols != this->cols())
+      throw shape_error("tapeless::Network: parameter '" + *name_ + "' is " + to_string(Dims{this->rows(), this->cols()}) +
+                        ": cannot " + what + " a " + to_string(Dims{rows, cols}) + " matrix");
+  }
+  const std::string* name_;  // the network's ParameterInfo::name
+};
 
 /// One parameter as the network lists it.
 struct ParameterInfo {
@@ -38,7 +92,7 @@ class Network {
   using scalar_type = S;
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using params_type = typename layer_t<Layers>::template params<S>;
-  using matrix_view = Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>>;
+  using matrix_view = ParameterMap<S>;
   static constexpr int in = layer_t<Layers>::in;
   static constexpr int out = layer_t<Layers>::out;
   static constexpr Index parameter_size = layer_t<Layers>::parameter_size;
@@ -97,7 +151,8 @@ class Network {
   /// Every parameter's name, offset and shape, in storage order.
   const std::vector<ParameterInfo>& parameters() const noexcept { return info_; }
 
-  /// A parameter by name, as a matrix view of values(); throws std::out_of_range naming it.
+  /// A parameter by name, as a matrix view of values() whose assignments check their shape
+  /// (`ParameterMap`); throws std::out_of_range naming it.
   matrix_view parameter(std::string_view name) { return view(state_->values, find(name)); }
   /// The gradient of a parameter by name.
   matrix_view gradient(std::string_view name) { return view(state_->gradients, find(name)); }
@@ -126,7 +181,7 @@ class Network {
   }
 
   static matrix_view view(vector_type& buffer, const ParameterInfo& p) {
-    return {buffer.data() + p.offset, p.rows, p.cols};
+    return {buffer.data() + p.offset, p.rows, p.cols, p.name};
   }
 
   const ParameterInfo& find(std::string_view name) const {
