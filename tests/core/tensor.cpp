@@ -4,7 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 using namespace tapeless;
 
@@ -61,4 +63,20 @@ BOOST_AUTO_TEST_CASE(dynamic_rows_take_the_assigned_batch) {
   t.resize(3);
   BOOST_TEST(t.rows() == 3);
   BOOST_CHECK_THROW(t = Eigen::MatrixXd::Ones(5, 3), shape_error);
+}
+
+// A TensorRef (a network parameter's view) checks what is assigned to it as a Tensor does; its
+// value() is the unchecked map.
+BOOST_AUTO_TEST_CASE(a_tensor_ref_checks_what_is_assigned_to_it) {
+  std::vector<double> values(70 * 3 + 6, 0.5), gradients(values.size());
+  TensorRef<double, 2, 3> small(values.data(), gradients.data());
+  TensorRef<double, 70, 3> large(values.data() + 6, gradients.data() + 6);  // a heap-sized (dynamic) map
+  BOOST_CHECK_THROW(small = Eigen::MatrixXd::Ones(3, 2), shape_error);
+  BOOST_CHECK_THROW(large = Eigen::MatrixXd::Ones(71, 3), shape_error);
+  BOOST_TEST(std::count(values.begin(), values.end(), 0.5) == static_cast<long>(values.size()));
+  small = Eigen::Matrix<float, 2, 3>::Constant(2.0f);  // converts the scalar
+  large = Eigen::MatrixXd::Constant(70, 3, 3.0);
+  BOOST_TEST(small.value().sum() == 12.0);
+  BOOST_TEST(large.value().sum() == 630.0);
+  BOOST_TEST(values.back() == 3.0);
 }

@@ -71,7 +71,8 @@ void check_gradients(const E& loss, T&... wrt) {
   using S = tapeless::scalar_t<E>;
   const auto checks = tapeless::check_gradients({.step = 0, .floor = fd_floor<S>}, loss, wrt...);
   for (std::size_t k = 0; k < checks.size(); ++k)
-    BOOST_TEST(checks[k].passed(fd_tolerance<S>), "tensor " + std::to_string(k) + " of the check: " + checks[k].report());
+    BOOST_TEST(checks[k].passed(fd_tolerance<S>),
+               "tensor " + std::to_string(k) + " of the check: " + checks[k].report());
 }
 
 }  // namespace test

@@ -99,8 +99,9 @@ struct GradientCheckOptions {
 ///
 ///     auto checks = check_gradients({}, loss, w1, b1, w2, b2);   // std::array of 4
 template <class E, TensorLike... T>
-requires ExprLike<E> && (sizeof...(T) > 0)
-std::array<GradientCheck, sizeof...(T)> check_gradients(GradientCheckOptions options, E&& loss, T&... wrt) {
+requires ExprLike<E> &&
+    (sizeof...(T) > 0) std::array<GradientCheck, sizeof...(T)> check_gradients(GradientCheckOptions options, E&& loss,
+                                                                               T&... wrt) {
   using S = scalar_t<as_expr_t<E&&>>;
   Program<as_expr_t<E&&>, T...> program(as_expr(std::forward<E>(loss)), wrt...);
   program.run();
@@ -110,7 +111,8 @@ std::array<GradientCheck, sizeof...(T)> check_gradients(GradientCheckOptions opt
     // copies: the program is re-run below
     const auto analytic = std::make_tuple(program.template gradient<K>().eval()...);
     ((out[K] = detail::finite_difference_check(program, std::get<K>(analytic), wrt, h, options.floor)), ...);
-  }(std::index_sequence_for<T...>{});
+  }
+  (std::index_sequence_for<T...>{});
   return out;
 }
 }  // namespace tapeless

@@ -126,6 +126,20 @@ class TensorRef {
   TensorRef(const TensorRef&) = delete;  // expressions refer to this object: it stays put
   TensorRef& operator=(const TensorRef&) = delete;
 
+  /// Assigns an Eigen matrix expression to the parameter; throws `shape_error` (parameter
+  /// unchanged) when its shape is not R x C. `value()` is the unchecked map.
+  template <class Derived>
+  TensorRef& operator=(const Eigen::MatrixBase<Derived>& m) {
+    static_assert((Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R) &&
+                      (Derived::ColsAtCompileTime == Eigen::Dynamic || Derived::ColsAtCompileTime == C),
+                  "tapeless::TensorRef: the matrix assigned has another shape than the parameter");
+    if (m.rows() != R || m.cols() != C)
+      throw shape_error("tapeless::TensorRef: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) +
+                        " matrix to a " + to_string(Dims{R, C}) + " parameter");
+    value_ = m.template cast<S>();
+    return *this;
+  }
+
   storage_type& value() noexcept { return value_; }
   const storage_type& value() const noexcept { return value_; }
   storage_type& gradient() noexcept { return gradient_; }

@@ -70,8 +70,9 @@ class ParameterMap : public Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::D
  private:
   void check(const char* what, Index rows, Index cols) const {
     if (rows != this->rows() || cols != this->cols())
-      throw shape_error("tapeless::Network: parameter '" + *name_ + "' is " + to_string(Dims{this->rows(), this->cols()}) +
-                        ": cannot " + what + " a " + to_string(Dims{rows, cols}) + " matrix");
+      throw shape_error("tapeless::Network: parameter '" + *name_ + "' is " +
+                        to_string(Dims{this->rows(), this->cols()}) + ": cannot " + what + " a " +
+                        to_string(Dims{rows, cols}) + " matrix");
   }
   const std::string* name_;  // the network's ParameterInfo::name
 };
