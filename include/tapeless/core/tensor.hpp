@@ -13,10 +13,32 @@
 #include <Eigen/Core>
 
 #include <initializer_list>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 namespace tapeless {
+
+namespace detail {
+/// `dst = m` for the storage of an R x C tensor (R `dynamic`: any row count), shared by Tensor and
+/// TensorRef: a shape mismatch known at compile time does not compile (one diagnostic), one known
+/// only at run time throws `shape_error` naming both shapes (`who`: the class assigned to) and
+/// leaves `dst` unchanged.
+template <int R, int C, class Dst, class Derived>
+void assign_checked(Dst& dst, const Eigen::MatrixBase<Derived>& m, const char* who) {
+  constexpr bool cols_fit = Derived::ColsAtCompileTime == Eigen::Dynamic || Derived::ColsAtCompileTime == C;
+  constexpr bool rows_fit =
+      R == dynamic || Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R;
+  static_assert(cols_fit, "tapeless: the matrix assigned to a tensor has another column count than the tensor");
+  static_assert(rows_fit, "tapeless: the matrix assigned to a tensor has another row count than the tensor");
+  if constexpr (cols_fit && rows_fit) {  // else: diagnosed, and Eigen's own assertion is not reached
+    if (m.cols() != C || (R != dynamic && m.rows() != R))
+      throw shape_error(std::string(who) + ": cannot assign a " + to_string(Dims{m.rows(), m.cols()}) +
+                        " matrix to a " + to_string(Dims{R, C}) + " tensor");
+    dst = m.template cast<typename Dst::Scalar>();
+  }
+}
+}  // namespace detail
 
 template <class S, int R, int C>
 class Tensor {
@@ -68,14 +90,7 @@ class Tensor {
   /// A dynamic-row tensor takes the row count of `m`.
   template <class Derived>
   Tensor& operator=(const Eigen::MatrixBase<Derived>& m) {
-    static_assert(Derived::ColsAtCompileTime == Eigen::Dynamic || Derived::ColsAtCompileTime == C,
-                  "tapeless::Tensor: the matrix assigned has another column count than the tensor");
-    static_assert(R == dynamic || Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R,
-                  "tapeless::Tensor: the matrix assigned has another row count than the tensor");
-    if (m.cols() != C || (R != dynamic && m.rows() != R))
-      throw shape_error("tapeless::Tensor: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) + " matrix to a " +
-                        to_string(Dims{R, C}) + " tensor");
-    value_ = m.template cast<S>();
+    detail::assign_checked<R, C>(value_, m, "tapeless::Tensor");
     return *this;
   }
 
@@ -130,13 +145,7 @@ class TensorRef {
   /// unchanged) when its shape is not R x C. `value()` is the unchecked map.
   template <class Derived>
   TensorRef& operator=(const Eigen::MatrixBase<Derived>& m) {
-    static_assert((Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == R) &&
-                      (Derived::ColsAtCompileTime == Eigen::Dynamic || Derived::ColsAtCompileTime == C),
-                  "tapeless::TensorRef: the matrix assigned has another shape than the parameter");
-    if (m.rows() != R || m.cols() != C)
-      throw shape_error("tapeless::TensorRef: cannot assign a " + to_string(Dims{m.rows(), m.cols()}) +
-                        " matrix to a " + to_string(Dims{R, C}) + " parameter");
-    value_ = m.template cast<S>();
+    detail::assign_checked<R, C>(value_, m, "tapeless::TensorRef");
     return *this;
   }
 
