@@ -4,6 +4,8 @@
 //   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
+//   (the CSV has one row per epoch: loss, accuracies, seconds, and each parameter's gradient norm
+//   averaged over the epoch; examples/fashion-mnist/plot.py draws it)
 //   fashion_mnist --load model.safetensors          evaluate a saved model on the test set
 //
 // Every option is parsed whole and checked before the data are read; the --save and --csv
@@ -212,7 +214,12 @@ int run(const Options& o) {
   Train trainer(net, o.batch);
   Adam optimizer(net, {.lr = o.lr});
   Rng shuffle(o.seed + 1);
-  csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
+  // the CSV: one row per epoch; besides loss and accuracy, each parameter's gradient norm averaged
+  // over the epoch's steps (the notes' stability diagnosis, drawn by plot.py on a log scale)
+  csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds";
+  for (const ParameterInfo& p : net.parameters()) csv << ",grad_norm:" << p.name;
+  csv << '\n';
+  std::vector<double> norm_sums(net.parameters().size());
   const bool tty = isatty(STDOUT_FILENO);
   std::vector<Index> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), Index{0});
@@ -223,7 +230,8 @@ int run(const Options& o) {
       std::swap(order[i], order[shuffle.below(i + 1)]);
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
-    Index hits = 0, seen = 0, skipped = 0;
+    Index hits = 0, seen = 0, skipped = 0, steps = 0;
+    std::fill(norm_sums.begin(), norm_sums.end(), 0.0);
     auto mean_loss = [&] { return loss_sum / static_cast<double>(std::max<Index>(seen, 1)); };
     auto train_accuracy = [&] { return static_cast<double>(hits) / static_cast<double>(std::max<Index>(seen, 1)); };
     const Index batches = (n + o.batch - 1) / o.batch;
@@ -236,6 +244,11 @@ int run(const Options& o) {
         continue;
       }
       loss_sum += r.loss * static_cast<double>(rows);
+      for (std::size_t k = 0; k < norm_sums.size(); ++k) {  // the step's gradients, still in place
+        const ParameterInfo& p = net.parameters()[k];
+        norm_sums[k] += static_cast<double>(net.gradients().segment(p.offset, p.rows * p.cols).norm());
+      }
+      ++steps;
       hits += correct(trainer.infer(), trainer);
       seen += rows;
       if (tty && (b % 20 == 0 || b + 1 == batches)) {
@@ -254,7 +267,9 @@ int run(const Options& o) {
     std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
                 o.epochs, mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,
                 skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped)").c_str() : "");
-    csv << epoch << ',' << mean_loss() << ',' << train_accuracy() << ',' << test_accuracy << ',' << secs << '\n';
+    csv << epoch << ',' << mean_loss() << ',' << train_accuracy() << ',' << test_accuracy << ',' << secs;
+    for (double sum : norm_sums) csv << ',' << sum / static_cast<double>(std::max<Index>(steps, 1));
+    csv << '\n';
   }
   std::printf("test accuracy: %.2f%%\n", 100 * test_accuracy);
   if (!o.save.empty()) {

@@ -1,5 +1,7 @@
 # Trains on 2,000 images for one epoch and saves the model, then evaluates the saved model in a
-# second run: both runs must report the same test accuracy, and it must beat chance by far.
+# second run: both runs must report the same test accuracy, and it must beat chance by far. The
+# first run's CSV must hold every parameter's gradient norm, and plot.py (PLOT, run by PYTHON)
+# must draw it: it refuses missing columns and non-finite or non-positive norms.
 function(run out)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE text ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -20,3 +22,21 @@ if(trained LESS 50)
   message(FATAL_ERROR "test accuracy ${trained}% after one epoch on 2,000 images: learning is broken")
 endif()
 message(STATUS "test accuracy ${trained}% after training and after save + load")
+
+file(STRINGS ${WORK}/smoke.csv lines)
+list(GET lines 0 header)
+set(columns "epoch,train_loss,train_accuracy,test_accuracy,seconds,grad_norm:0.weight,grad_norm:0.bias,\
+grad_norm:2.weight,grad_norm:2.bias")
+if(NOT header STREQUAL columns)
+  message(FATAL_ERROR "smoke.csv's header is\n  ${header}\nexpected\n  ${columns}")
+endif()
+file(REMOVE ${WORK}/smoke.svg)
+execute_process(COMMAND ${PYTHON} ${PLOT} ${WORK}/smoke.csv ${WORK}/smoke.svg RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${WORK}/smoke.svg)
+  message(FATAL_ERROR "plot.py failed (${rc}) on smoke.csv: ${err}")
+endif()
+file(READ ${WORK}/smoke.svg svg)
+if(NOT svg MATCHES "<svg" OR NOT svg MATCHES "gradient norms: all within the healthy band")
+  message(FATAL_ERROR "smoke.svg is not the learning curve with healthy gradient norms")
+endif()
+message(STATUS "smoke.csv holds the gradient norms; plot.py drew smoke.svg")
