@@ -18,6 +18,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <ratio>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -170,6 +171,27 @@ BOOST_AUTO_TEST_CASE(one_wide_layers_follow_their_role_not_their_shape) {
   Network<Narrow, double> back(9);
   load_safetensors(back, path);
   BOOST_TEST((back.values() == net.values()));
+}
+
+BOOST_AUTO_TEST_CASE(a_scaled_residual_block_matches_pytorchs_module_by_name_and_value) {
+  // PyTorch: x + 0.25 * self.block(x), the block an nn.Sequential (tests/fixtures/make_torch_mlp.py)
+  using Net = Network<Sequential<Linear<3, 6>, ReLU, Residual<Sequential<Linear<6, 6>, Tanh>, std::ratio<1, 4>>,
+                                 Linear<6, 2>>,
+                      double>;
+  Net net(0);
+  load_safetensors(net, std::string(TAPELESS_FIXTURES) + "/torch_residual_f64.safetensors");  // by name
+  const Reference ref(std::string(TAPELESS_FIXTURES) + "/torch_residual_reference.txt");
+  Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 5);
+  trainer.inputs() = ref.m.at("x");
+  for (Index i = 0; i < 5; ++i) trainer.targets()(i, 0) = static_cast<int>(ref.m.at("labels")(i, 0));
+  const Eigen::MatrixXd logits = trainer.infer();
+  BOOST_TEST(((logits - ref.m.at("logits")).norm() <= 1e-12 * ref.m.at("logits").norm()));
+  BOOST_TEST(std::abs(trainer.compute().loss - ref.m.at("loss")(0, 0)) <= 1e-12 * ref.m.at("loss")(0, 0));
+  for (const ParameterInfo& p : net.parameters()) {
+    const Eigen::MatrixXd mine = torch_layout(net, p.name, net.gradient(p.name));
+    const Eigen::MatrixXd& theirs = ref.m.at("grad." + p.name);
+    BOOST_TEST(((mine - theirs).norm() <= 1e-12 * theirs.norm()), p.name);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(half_precision_is_converted_on_load) {
