@@ -1,6 +1,11 @@
 /// @file
-/// @brief The umbrella header: all of tapeless but io/ (which needs zlib: include
-/// tapeless/io/idx.hpp yourself and link ZLIB::ZLIB).
+/// @brief The umbrella header: all of tapeless but io/. What each part needs:
+/// - everything included here: Eigen 3.4 and Boost's headers (Hana), through `tapeless::tapeless`;
+/// - io/idx.hpp (IDX files, gzip or plain): zlib;
+/// - io/safetensors.hpp and io/checkpoint.hpp: nlohmann-json 3;
+/// - io/file.hpp: nothing more.
+/// Include io/ headers yourself and link `tapeless::io` (find_package(tapeless COMPONENTS io)),
+/// which brings zlib and nlohmann-json.
 #pragma once
 
 #include "tapeless/check/gradient_check.hpp"
