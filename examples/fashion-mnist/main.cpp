@@ -231,6 +231,7 @@ int run(const Options& o) {
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     Index hits = 0, seen = 0, skipped = 0, steps = 0;
+    std::string first_skip;
     std::fill(norm_sums.begin(), norm_sums.end(), 0.0);
     auto mean_loss = [&] { return loss_sum / static_cast<double>(std::max<Index>(seen, 1)); };
     auto train_accuracy = [&] { return static_cast<double>(hits) / static_cast<double>(std::max<Index>(seen, 1)); };
@@ -240,7 +241,7 @@ int run(const Options& o) {
       fill(trainer, train, order, b * o.batch, rows);
       const StepResult r = trainer.step(optimizer);
       if (!r.ok()) {
-        ++skipped;
+        if (skipped++ == 0) first_skip = trainer.explain(r);  // where, while the gradients are there
         continue;
       }
       loss_sum += r.loss * static_cast<double>(rows);
@@ -266,7 +267,8 @@ int run(const Options& o) {
     if (tty) std::printf("\r%*s\r", 100, "");
     std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
                 o.epochs, mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,
-                skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped)").c_str() : "");
+                skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped; the first: " + first_skip + ")").c_str()
+                        : "");
     csv << epoch << ',' << mean_loss() << ',' << train_accuracy() << ',' << test_accuracy << ',' << secs;
     for (double sum : norm_sums) csv << ',' << sum / static_cast<double>(std::max<Index>(steps, 1));
     csv << '\n';

@@ -3,6 +3,10 @@
 #define BOOST_TEST_MODULE losses_softmax_cross_entropy
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/network.hpp"
+#include "tapeless/network/trainer.hpp"
 #include "tapeless/ops/softmax.hpp"
 
 #include "support/check.hpp"
@@ -10,7 +14,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 
 using namespace tapeless;
 namespace tt = boost::test_tools;
@@ -65,4 +71,43 @@ BOOST_AUTO_TEST_CASE(probability_targets_give_softmax_minus_targets) {
   auto g = grad(softmax_cross_entropy(z, input(t)), z);
   const auto p = eval(softmax(z));
   BOOST_TEST(((g[z] - (p - t.value())).norm() < 1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(int64_and_byte_labels_are_class_indices) {
+  Tensor<double, 3, 4> z;
+  test::randomize(z, -2, 2);
+  Tensor<int, 3, 1> labels{{3}, {0}, {2}};
+  Tensor<std::int64_t, 3, 1> wide{{3}, {0}, {2}};
+  Tensor<std::uint8_t, 3, 1> bytes{{3}, {0}, {2}};  // as IDX files store them
+  auto a = grad(softmax_cross_entropy(z, labels), z);
+  auto b = grad(softmax_cross_entropy(z, wide), z);
+  auto c = grad(softmax_cross_entropy(z, bytes), z);
+  BOOST_TEST(a.scalar() == b.scalar());
+  BOOST_TEST(a.scalar() == c.scalar());
+  BOOST_TEST((a[z] == b[z]));
+  BOOST_TEST((a[z] == c[z]));
+  // a 64-bit label is checked as it is, never truncated to int first (2^32 + 1 would be 1)
+  wide(1, 0) = (std::int64_t{1} << 32) + 1;
+  try {
+    grad(softmax_cross_entropy(z, wide), z);
+    BOOST_FAIL("label 2^32 + 1 of 4 classes must throw");
+  } catch (const std::out_of_range& e) {
+    BOOST_TEST(std::string(e.what()) == "tapeless: softmax_cross_entropy: label 4294967297 in row 1 is outside 0..3");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_trainer_takes_int64_labels) {
+  using Net = Network<Sequential<Linear<4, 3>>, double>;
+  Net a(1), b(1);
+  Trainer<Net, SoftmaxCrossEntropy<>, 5> narrow(a);
+  Trainer<Net, SoftmaxCrossEntropy<Targets::index, std::int64_t>, 5> wide(b);
+  static_assert(std::is_same_v<decltype(wide)::target_type, Tensor<std::int64_t, 5, 1>>);
+  test::randomize(narrow.inputs());
+  wide.inputs() = narrow.inputs().value();
+  for (Index i = 0; i < 5; ++i) {
+    narrow.targets()(i, 0) = static_cast<int>(i % 3);
+    wide.targets()(i, 0) = i % 3;
+  }
+  BOOST_TEST(narrow.compute().loss == wide.compute().loss);
+  BOOST_TEST((a.gradients() == b.gradients()));
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <type_traits>
 
 using namespace tapeless;
 using Mlp = Sequential<Linear<64, 32>, ReLU, Linear<32, 10>>;
@@ -97,6 +98,18 @@ BOOST_AUTO_TEST_CASE(parameters_by_name_and_index_are_views) {
   BOOST_TEST(net.values().tail(10).isConstant(3.f));
   BOOST_TEST((net.parameter(std::size_t{3}) == net.parameter("2.bias")));
   BOOST_CHECK_THROW(net.parameter(std::size_t{4}), std::out_of_range);
+  // gradients by index too, and read-only views of both on a const network
+  net.gradient(std::size_t{1}).setConstant(2.f);
+  BOOST_TEST((net.gradient(std::size_t{1}) == net.gradient("0.bias")));
+  BOOST_TEST(net.gradients().segment(net.parameters()[1].offset, net.parameters()[1].cols).isConstant(2.f));
+  BOOST_CHECK_THROW(net.gradient(std::size_t{4}), std::out_of_range);
+  const Network<Mlp>& view = net;
+  static_assert(!std::is_lvalue_reference_v<decltype(view.parameter("2.bias")(0, 0))>);  // read-only
+  BOOST_TEST((view.parameter("2.bias") == net.parameter("2.bias")));
+  BOOST_TEST((view.parameter(std::size_t{3}) == net.parameter("2.bias")));
+  BOOST_TEST((view.gradient("0.bias") == net.gradient("0.bias")));
+  BOOST_TEST((view.gradient(std::size_t{1}) == net.gradient("0.bias")));
+  BOOST_CHECK_THROW(view.gradient("9.bias"), std::out_of_range);
 }
 
 namespace {

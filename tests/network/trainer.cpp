@@ -10,6 +10,7 @@
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/predictor.hpp"
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
 
@@ -17,7 +18,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <cstdio>
+#include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 using namespace tapeless;
@@ -160,6 +165,9 @@ BOOST_AUTO_TEST_CASE(non_finite_step_leaves_the_weights_untouched) {
   const StepResult r = trainer.step(sgd);
   BOOST_TEST(!r.ok());
   BOOST_TEST((r.status == StepResult::Status::non_finite_loss));
+  BOOST_TEST(r.parameter == -1);
+  BOOST_TEST(trainer.explain(r).starts_with("the loss is "));
+  BOOST_TEST(trainer.explain(r).find("nan") != std::string::npos, trainer.explain(r));
   BOOST_TEST((net.values().array() == before.array()).all());  // bit for bit
   trainer.inputs()(2, 3) = 0;
   BOOST_TEST(trainer.step(sgd).ok());
@@ -220,6 +228,56 @@ BOOST_AUTO_TEST_CASE(a_refused_adam_step_changes_no_weight_and_no_state) {
   BOOST_TEST(!r.ok());
   BOOST_TEST((net.values().array() == before.array()).all());
   BOOST_TEST(adam.step_count() == 0);
+}
+
+namespace {
+// sqrt|z|: finite everywhere, but its derivative sign(z) / (2 sqrt|z|) is infinite at 0. A net
+// through it at z = 0 has a finite loss and non-finite gradients before it, none after it.
+struct SqrtAbs {
+  template <class X>
+  auto value(const X& x) const {
+    return x.abs().sqrt();
+  }
+  template <class X, class Y>
+  auto derivative(const X& x, const Y& y) const {
+    return x.sign() / (2 * y);
+  }
+  friend bool operator==(SqrtAbs, SqrtAbs) = default;
+};
+using Singular = Network<Sequential<Linear<3, 4>, ReLU, Linear<4, 2>, SqrtAbs, Linear<2, 3>>, double>;
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_non_finite_gradient_is_located) {
+  Singular net(4);
+  net.parameter("2.weight").setZero();  // so layer 3's input is its bias, 0: infinite derivative
+  Trainer<Singular, SoftmaxCrossEntropy<>, 2> trainer(net);
+  test::randomize(trainer.inputs());
+  trainer.targets()(0, 0) = 0;
+  trainer.targets()(1, 0) = 2;
+  Sgd sgd(net);
+  const Eigen::VectorXd before = net.values();
+  const StepResult computed = trainer.compute();
+  const std::string text = trainer.explain(computed);
+  BOOST_TEST_MESSAGE(text);
+  const StepResult stepped = trainer.step(sgd);
+  const StepResult clipped = trainer.step(sgd, {.max_norm = 1});  // checked before clipping
+  const auto& info = net.parameters();
+  std::size_t first = info.size();  // the first parameter whose gradient is not finite
+  for (std::size_t k = info.size(); k-- > 0;)
+    if (!net.gradient(k).allFinite()) first = k;
+  BOOST_TEST_REQUIRE(first < info.size());
+  BOOST_TEST(net.gradient("4.weight").allFinite());  // after the singular layer: finite
+  for (const StepResult& r : {computed, stepped, clipped}) {
+    BOOST_TEST(std::isfinite(r.loss));
+    BOOST_TEST((r.status == StepResult::Status::non_finite_gradient));
+    BOOST_TEST(r.parameter == static_cast<int>(first));
+  }
+  BOOST_TEST((net.values().array() == before.array()).all());
+  Index i = 0, j = 0;
+  BOOST_TEST_REQUIRE(text.starts_with("the gradient of " + info[first].name + " holds "), text);
+  BOOST_TEST_REQUIRE(std::sscanf(text.c_str() + text.find(" at (") + 5, "%td, %td)", &i, &j) == 2, text);
+  BOOST_TEST(!std::isfinite(net.gradient(first)(i, j)), text);
+  BOOST_TEST(trainer.explain(StepResult{}) == "the step was finite");
 }
 
 BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {
@@ -287,4 +345,37 @@ BOOST_AUTO_TEST_CASE(tanh_net_with_mse_matches_hand_written_backprop) {
   BOOST_TEST(((net.gradient("2.bias") - M(dp.colwise().sum())).norm() < 1e-12));
   BOOST_TEST(((net.gradient("0.weight") - x.transpose() * dz1).norm() < 1e-12));
   BOOST_TEST(((net.gradient("0.bias") - M(dz1.colwise().sum())).norm() < 1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(trainers_and_predictors_move_with_their_batch) {
+  using Net = Network<Mlp, float>;
+  using Train = Trainer<Net, SoftmaxCrossEntropy<>, 16>;
+  static_assert(std::is_nothrow_move_constructible_v<Train> && std::is_nothrow_move_assignable_v<Train>);
+  static_assert(std::is_nothrow_move_constructible_v<Predictor<Net, 16>>);
+  static_assert(!std::is_copy_constructible_v<Train> && !std::is_copy_constructible_v<Predictor<Net, 16>>);
+  Net a(5), b(5);
+  Train reference(a);
+  std::vector<Train> trainers;
+  trainers.emplace_back(b);
+  Rng data(3);
+  for (Index i = 0; i < 16; ++i) {
+    for (Index j = 0; j < 6; ++j)
+      reference.inputs()(i, j) = trainers[0].inputs()(i, j) = static_cast<float>(data.uniform(-1, 1));
+    reference.targets()(i, 0) = trainers[0].targets()(i, 0) = static_cast<int>(data.below(4));
+  }
+  trainers.reserve(8);  // reallocates: the trainer moves, with the batch it holds
+  Sgd sgd_a(a, {.lr = 0.1}), sgd_b(b, {.lr = 0.1});
+  BOOST_TEST_REQUIRE(reference.step(sgd_a).ok());
+  BOOST_TEST_REQUIRE(trainers[0].step(sgd_b).ok());
+  BOOST_TEST((a.values() == b.values()));
+  Train assigned(a);
+  assigned = std::move(trainers[0]);  // trains b again, with the moved batch
+  BOOST_TEST_REQUIRE(assigned.step(sgd_b).ok());
+  BOOST_TEST_REQUIRE(reference.step(sgd_a).ok());
+  BOOST_TEST((a.values() == b.values()));
+  Predictor<Net, 16> first(a);
+  first.inputs() = reference.inputs().value();
+  Predictor<Net, 16> moved(std::move(first));
+  const Eigen::MatrixXf expected = reference.infer();
+  BOOST_TEST((moved() == expected));
 }

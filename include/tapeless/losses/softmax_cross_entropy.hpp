@@ -3,7 +3,7 @@
 /// the batch (rows of z).
 ///
 /// z is m x n logits. The targets t are either one-hot rows (m x n, floating point) or class
-/// indices (m x 1, integer). With p = softmax(z) row-wise and lse_i = log sum_j exp(z_ij):
+/// indices (m x 1, any integer type). With p = softmax(z) row-wise and lse_i = log sum_j exp(z_ij):
 /// Forward: y = -(1/m) sum_i sum_j t_ij (z_ij - lse_i)   (or -(1/m) sum_i (z_i,t_i - lse_i)).
 /// Adjoint: dz_i += g (p_i * sum_j t_ij - t_i) / m, which for one-hot or probability rows is
 /// g (p - t) / m — "(softmax - onehot) / batch", the textbook SoftmaxWithLoss. The workspace
@@ -30,12 +30,15 @@ namespace tapeless {
 enum class Targets { index, one_hot };
 
 /// The op of `softmax_cross_entropy`, and the loss a `Trainer` minimises with it: `T` says what
-/// the targets are (`Targets::index` by default).
-template <Targets T = Targets::index>
+/// the targets are (`Targets::index` by default), `Label` the integer type of class indices
+/// (`int` by default; `std::int64_t` as PyTorch's, `std::uint8_t` as IDX files store them).
+template <Targets T = Targets::index, class Label = int>
 struct SoftmaxCrossEntropy : WorkspaceLike<0> {
+  static_assert(std::is_integral_v<Label> && !std::is_same_v<Label, bool>,
+                "tapeless::SoftmaxCrossEntropy<Targets, Label>: class indices are an integer type");
   /// The targets a Trainer keeps for a batch of `Batch` rows and `Classes` outputs.
   template <class S, int Batch, int Classes>
-  using target_type = std::conditional_t<T == Targets::index, Tensor<int, Batch, 1>, Tensor<S, Batch, Classes>>;
+  using target_type = std::conditional_t<T == Targets::index, Tensor<Label, Batch, 1>, Tensor<S, Batch, Classes>>;
   /// The loss of a network's output `logits` against targets `t` (data: no gradient flows into them).
   template <class Z, class Tg>
   static auto apply(Z&& logits, const Tg& t) {
@@ -64,8 +67,8 @@ struct SoftmaxCrossEntropy : WorkspaceLike<0> {
         total += t.row(i).dot((z.row(i).array() - lse).matrix());
         p.row(i) *= t.row(i).sum();
       } else {
-        const auto c = t(i, 0);
-        if (c < 0 || c >= z.cols())
+        const auto c = t(i, 0);  // any integer type, compared as it is (never truncated first)
+        if (std::cmp_less(c, 0) || std::cmp_greater_equal(c, z.cols()))
           throw std::out_of_range("tapeless: softmax_cross_entropy: label " + std::to_string(c) + " in row " +
                                   std::to_string(i) + " is outside 0.." + std::to_string(z.cols() - 1));
         total += z(i, static_cast<Index>(c)) - lse;
@@ -89,12 +92,15 @@ struct SoftmaxCrossEntropy : WorkspaceLike<0> {
   }
 };
 
-/// Mean softmax cross-entropy of logits `z` (m x n) against one-hot rows (m x n) or integer
-/// class indices (m x 1).
+/// Mean softmax cross-entropy of logits `z` (m x n) against one-hot rows (m x n) or class
+/// indices (m x 1) of any integer type.
 template <Operand Z, Operand L>
 requires ExprLike<Z> && ExprLike<L>
 auto softmax_cross_entropy(Z&& z, L&& t) {
-  constexpr auto kind = std::is_integral_v<operand_scalar_t<L>> ? Targets::index : Targets::one_hot;
-  return make_node(SoftmaxCrossEntropy<kind>{}, std::forward<Z>(z), std::forward<L>(t));
+  using T = operand_scalar_t<L>;
+  if constexpr (std::is_integral_v<T>)
+    return make_node(SoftmaxCrossEntropy<Targets::index, T>{}, std::forward<Z>(z), std::forward<L>(t));
+  else
+    return make_node(SoftmaxCrossEntropy<Targets::one_hot>{}, std::forward<Z>(z), std::forward<L>(t));
 }
 }  // namespace tapeless

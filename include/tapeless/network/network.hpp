@@ -94,6 +94,7 @@ class Network {
   using vector_type = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using params_type = typename layer_t<Layers>::template params<S>;
   using matrix_view = ParameterMap<S>;
+  using const_matrix_view = Eigen::Map<const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>>;
   static constexpr int in = layer_t<Layers>::in;
   static constexpr int out = layer_t<Layers>::out;
   static constexpr Index parameter_size = layer_t<Layers>::parameter_size;
@@ -159,6 +160,13 @@ class Network {
   matrix_view gradient(std::string_view name) { return view(state_->gradients, find(name)); }
   /// A parameter by index in parameters().
   matrix_view parameter(std::size_t i) { return view(state_->values, info_.at(i)); }
+  /// The gradient of a parameter by index in parameters().
+  matrix_view gradient(std::size_t i) { return view(state_->gradients, info_.at(i)); }
+  /// Read-only views of the same, on a const network.
+  const_matrix_view parameter(std::string_view name) const { return const_view(state_->values, find(name)); }
+  const_matrix_view gradient(std::string_view name) const { return const_view(state_->gradients, find(name)); }
+  const_matrix_view parameter(std::size_t i) const { return const_view(state_->values, info_.at(i)); }
+  const_matrix_view gradient(std::size_t i) const { return const_view(state_->gradients, info_.at(i)); }
 
  private:
   struct State {
@@ -183,6 +191,9 @@ class Network {
 
   static matrix_view view(vector_type& buffer, const ParameterInfo& p) {
     return {buffer.data() + p.offset, p.rows, p.cols, p.name};
+  }
+  static const_matrix_view const_view(const vector_type& buffer, const ParameterInfo& p) {
+    return {buffer.data() + p.offset, p.rows, p.cols};
   }
 
   const ParameterInfo& find(std::string_view name) const {

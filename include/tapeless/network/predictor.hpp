@@ -7,12 +7,17 @@
 /// the same const network at once (there is no hidden mutable state and no shared scratch;
 /// tests/network/concurrency.cpp runs it under ThreadSanitizer). After construction an
 /// inference allocates nothing while the batch size stays the same.
+///
+/// Movable, not copyable: the input and the programs live in one heap block allocated at
+/// construction, which a move hands over. A moved-from Predictor may only be destroyed or
+/// assigned to.
 #pragma once
 
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/network/chain.hpp"
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -34,11 +39,13 @@ class Predictor {
 
  public:
   explicit Predictor(const Net& net, Index batch = Batch == dynamic ? 1 : Batch);
+  Predictor(Predictor&&) noexcept = default;  // hands over the block the programs live in
+  Predictor& operator=(Predictor&&) noexcept = default;
   Predictor(const Predictor&) = delete;  // the programs refer to this object's input
   Predictor& operator=(const Predictor&) = delete;
   ~Predictor();
 
-  input_type& inputs() noexcept { return x_; }
+  input_type& inputs() noexcept { return s_->x; }
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& operator()() { return run(); }
@@ -46,8 +53,12 @@ class Predictor {
  private:
   using chain_type = detail::chain<Net, Batch, false>;
   using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
-  input_type x_;
-  chain_type chain_;
+  struct State {
+    input_type x;
+    chain_type chain;
+    State(const Net& net, Index batch) : x(make_input(batch)), chain(x, net.params()) {}
+  };
+  std::unique_ptr<State> s_;
 
   const output_value& run();
 };
@@ -56,15 +67,15 @@ class Predictor {
 // network/trainer.hpp.
 
 template <class Net, int Batch>
-Predictor<Net, Batch>::Predictor(const Net& net, Index batch) : x_(make_input(batch)), chain_(x_, net.params()) {}
+Predictor<Net, Batch>::Predictor(const Net& net, Index batch) : s_(std::make_unique<State>(net, batch)) {}
 
 template <class Net, int Batch>
 Predictor<Net, Batch>::~Predictor() = default;
 
 template <class Net, int Batch>
 auto Predictor<Net, Batch>::run() -> const output_value& {
-  chain_.forward();
-  return chain_.value();
+  s_->chain.forward();
+  return s_->chain.value();
 }
 
 }  // namespace tapeless

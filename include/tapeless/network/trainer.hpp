@@ -8,6 +8,10 @@
 /// After construction a step (forward, backward, optimizer update) and an inference allocate
 /// nothing, as long as the batch size stays the same.
 ///
+/// A Trainer is movable, not copyable: its tensors and programs (which refer to one another) live
+/// in one heap block allocated at construction, and a move hands that block over. A moved-from
+/// Trainer may only be destroyed or assigned to.
+///
 /// A step whose loss, gradient or update is not finite does not touch the weights (nor the
 /// optimizer's state): `step()` reports it. The built-in optimizers check their update before
 /// committing it, which covers the gradients too, so an unclipped step reads the gradients once
@@ -23,6 +27,10 @@
 
 #include <cmath>
 #include <concepts>
+#include <cstddef>
+#include <memory>
+#include <sstream>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -40,6 +48,9 @@ struct StepResult {
   };
   double loss = 0;
   Status status = Status::ok;
+  /// Where, for `non_finite_gradient`: the first parameter, in `net.parameters()` order, whose
+  /// gradient holds a NaN or an infinity; -1 otherwise. `Trainer::explain` names it.
+  int parameter = -1;
   bool ok() const noexcept { return status == Status::ok; }
 };
 
@@ -88,15 +99,17 @@ class Trainer {
   /// Builds the programs for `net` (which must outlive the trainer) and a batch of `batch` rows
   /// (ignored when Batch is fixed).
   explicit Trainer(Net& net, Index batch = Batch == dynamic ? 1 : Batch);
+  Trainer(Trainer&&) noexcept = default;  // hands over the block the programs live in
+  Trainer& operator=(Trainer&&) noexcept = default;
   Trainer(const Trainer&) = delete;  // the programs refer to this object's tensors
   Trainer& operator=(const Trainer&) = delete;
   ~Trainer();
 
   /// The batch the next step or inference reads: fill these (resize them for a new batch size).
-  input_type& inputs() noexcept { return x_; }
-  const input_type& inputs() const noexcept { return x_; }
-  target_type& targets() noexcept { return y_; }
-  const target_type& targets() const noexcept { return y_; }
+  input_type& inputs() noexcept { return s_->x; }
+  const input_type& inputs() const noexcept { return s_->x; }
+  target_type& targets() noexcept { return s_->y; }
+  const target_type& targets() const noexcept { return s_->y; }
 
   /// Forward and backward on the current batch: the loss, and the gradients in net.gradients().
   StepResult compute();
@@ -111,24 +124,25 @@ class Trainer {
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
     StepResult r = forward_backward();
     if (!r.ok()) return r;
+    Net& net = *net_;
     constexpr bool checks_update = requires {
-      { optimizer.update(net_) } -> std::same_as<bool>;
+      { optimizer.update(net) } -> std::same_as<bool>;
     };
     // clipping would hide a NaN (clamping compares it away), so the gradients are checked first
     if (clip.max_norm > 0 || clip.max_value > 0 || !checks_update) {
-      if (!detail::all_finite(net_.gradients())) {
-        r.status = StepResult::Status::non_finite_gradient;
-        return r;
-      }
-      if (clip.max_norm > 0) clip_by_global_norm(net_.gradients(), clip.max_norm);
-      if (clip.max_value > 0) clip_by_value(net_.gradients(), clip.max_value);
+      if (!detail::all_finite(net.gradients())) return non_finite_gradient(r);
+      if (clip.max_norm > 0) clip_by_global_norm(net.gradients(), clip.max_norm);
+      if (clip.max_value > 0) clip_by_value(net.gradients(), clip.max_value);
     }
     if constexpr (checks_update) {
-      if (!optimizer.update(net_))
-        r.status = detail::all_finite(net_.gradients()) ? StepResult::Status::non_finite_update
-                                                        : StepResult::Status::non_finite_gradient;
+      if (!optimizer.update(net)) {
+        if (detail::all_finite(net.gradients()))
+          r.status = StepResult::Status::non_finite_update;
+        else
+          non_finite_gradient(r);
+      }
     } else {
-      optimizer.update(net_);
+      optimizer.update(net);
     }
     return r;
   }
@@ -136,16 +150,28 @@ class Trainer {
   /// The network's output for the current inputs (batch x Net::out).
   const auto& infer() { return run_inference(); }
 
+  /// What went wrong in step `r`, in words: "the loss is nan", "the gradient of 0.weight holds
+  /// inf at (3, 1)", or "the update would not be finite ...". Reads the gradients the step left,
+  /// so call it before the next step. Allocates (a string): for the error path only.
+  std::string explain(const StepResult& r) const;
+
  private:
-  Net& net_;
-  input_type x_;
-  target_type y_;
-  chain_type chain_;
-  loss_program loss_;
+  // The batch's tensors and the programs that refer to them (and to each other), at one address.
+  struct State {
+    input_type x;
+    target_type y;
+    chain_type chain;
+    loss_program loss;
+    State(Net& net, Index batch)
+        : x(make_input(batch)), y(make_target(batch)), chain(x, net.params()), loss(make_loss(chain.output(), y)) {}
+  };
+  Net* net_;
+  std::unique_ptr<State> s_;
 
   using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
   StepResult forward_backward();
   const output_value& run_inference();
+  StepResult& non_finite_gradient(StepResult& r) const;
 };
 
 // The members that run the network are defined outside the class, so that they are not inline:
@@ -154,11 +180,7 @@ class Trainer {
 
 template <class Net, class Loss, int Batch>
 Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch)
-    : net_(net),
-      x_(make_input(batch)),
-      y_(make_target(batch)),
-      chain_(x_, net.params()),
-      loss_(make_loss(chain_.output(), y_)) {}
+    : net_(&net), s_(std::make_unique<State>(net, batch)) {}
 
 template <class Net, class Loss, int Batch>
 Trainer<Net, Loss, Batch>::~Trainer() = default;
@@ -166,25 +188,71 @@ Trainer<Net, Loss, Batch>::~Trainer() = default;
 template <class Net, class Loss, int Batch>
 StepResult Trainer<Net, Loss, Batch>::compute() {
   StepResult r = forward_backward();
-  if (r.ok() && !detail::all_finite(net_.gradients())) r.status = StepResult::Status::non_finite_gradient;
+  if (r.ok() && !detail::all_finite(net_->gradients())) non_finite_gradient(r);
+  return r;
+}
+
+// The error path: which parameter's gradient is the first that is not finite.
+template <class Net, class Loss, int Batch>
+StepResult& Trainer<Net, Loss, Batch>::non_finite_gradient(StepResult& r) const {
+  r.status = StepResult::Status::non_finite_gradient;
+  const auto& info = net_->parameters();
+  for (std::size_t k = 0; k < info.size(); ++k)
+    if (!detail::all_finite(net_->gradients().segment(info[k].offset, info[k].rows * info[k].cols))) {
+      r.parameter = static_cast<int>(k);
+      break;
+    }
   return r;
 }
 
 template <class Net, class Loss, int Batch>
+std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
+  using Status = StepResult::Status;
+  const auto number = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  switch (r.status) {
+    case Status::ok:
+      return "the step was finite";
+    case Status::non_finite_loss:
+      return "the loss is " + number(r.loss);
+    case Status::non_finite_update:
+      return "the gradients are finite, but the update would not be: too large a learning rate for these gradients";
+    case Status::non_finite_gradient:
+      break;
+  }
+  const auto& info = net_->parameters();
+  if (r.parameter < 0 || static_cast<std::size_t>(r.parameter) >= info.size())
+    return "a gradient is not finite";
+  const ParameterInfo& p = info[static_cast<std::size_t>(r.parameter)];
+  for (Index j = 0; j < p.cols; ++j)  // parameters are stored column by column
+    for (Index i = 0; i < p.rows; ++i) {
+      const double g = static_cast<double>(net_->gradients()(p.offset + j * p.rows + i));
+      if (!std::isfinite(g))
+        return "the gradient of " + p.name + " holds " + number(g) + " at (" + std::to_string(i) + ", " +
+               std::to_string(j) + ")";
+    }
+  return "the gradient of " + p.name + " was not finite (it has changed since)";
+}
+
+template <class Net, class Loss, int Batch>
 StepResult Trainer<Net, Loss, Batch>::forward_backward() {
-  chain_.forward();
-  loss_.run();
-  chain_.backward(loss_.template gradient<0>());
+  State& s = *s_;
+  s.chain.forward();
+  s.loss.run();
+  s.chain.backward(s.loss.template gradient<0>());
   StepResult r;
-  r.loss = static_cast<double>(loss_.scalar());
+  r.loss = static_cast<double>(s.loss.scalar());
   if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
   return r;
 }
 
 template <class Net, class Loss, int Batch>
 auto Trainer<Net, Loss, Batch>::run_inference() -> const output_value& {
-  chain_.forward();
-  return chain_.value();
+  s_->chain.forward();
+  return s_->chain.value();
 }
 
 }  // namespace tapeless
