@@ -1,16 +1,21 @@
-// The elementwise functions (ops/exp.hpp, log, square, pow, tanh, sigmoid, relu) and negation
+// The elementwise functions (ops/exp.hpp, log, square, pow, tanh, sigmoid, relu, leaky_relu, elu,
+// gelu, silu) and negation
 // (ops/neg.hpp), from one table: each row's value and derivative at one point, known exactly
 // (double, 1e-14), and its adjoint against central finite differences in float and double, with
 // fixed shapes and with a run-time batch. Then what only one function has: relu's kink, sigmoid's
 // saturation.
 #define BOOST_TEST_MODULE ops_elementwise_functions
+#include "tapeless/ops/elu.hpp"
 #include "tapeless/ops/exp.hpp"
+#include "tapeless/ops/gelu.hpp"
+#include "tapeless/ops/leaky_relu.hpp"
 #include "tapeless/ops/log.hpp"
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/neg.hpp"
 #include "tapeless/ops/pow.hpp"
 #include "tapeless/ops/relu.hpp"
 #include "tapeless/ops/sigmoid.hpp"
+#include "tapeless/ops/silu.hpp"
 #include "tapeless/ops/square.hpp"
 #include "tapeless/ops/sum.hpp"
 #include "tapeless/ops/tanh.hpp"
@@ -21,6 +26,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <numbers>
+#include <ratio>
 #include <utility>
 
 using namespace tapeless;
@@ -70,6 +77,37 @@ struct relu {  // differences are taken away from the kink (moved off [-0.1, 0.1
   static double value() { return 1.5; }
   static double derivative() { return 1; }
 };
+struct leaky_relu {  // differences are taken away from the kink
+  static auto f(auto& x) { return tapeless::leaky_relu(x); }
+  static constexpr double lo = -2, hi = 2, x = -3;
+  static double value() { return -0.03; }
+  static double derivative() { return 0.01; }
+};
+struct leaky_relu_steep {  // a slope above 1 too: not max(x, s x)
+  static auto f(auto& x) { return tapeless::leaky_relu<std::ratio<3, 2>>(x); }
+  static constexpr double lo = -2, hi = 2, x = -2;
+  static double value() { return -3; }
+  static double derivative() { return 1.5; }
+};
+struct elu {
+  static auto f(auto& x) { return tapeless::elu(x); }
+  static constexpr double lo = -3, hi = 2, x = -1;
+  static double value() { return std::expm1(-1.0); }
+  static double derivative() { return std::exp(-1.0); }
+};
+struct gelu {  // at x = 1: Phi(1) = 0.8413447460685429 (tables), phi(1) = 0.24197072451914337
+  static auto f(auto& x) { return tapeless::gelu(x); }
+  static constexpr double lo = -3, hi = 3, x = 1;
+  static double value() { return 0.8413447460685429; }
+  static double derivative() { return 0.8413447460685429 + 0.24197072451914337; }
+};
+struct silu {  // at x = 2: s = 1 / (1 + e^-2)
+  static auto f(auto& x) { return tapeless::silu(x); }
+  static constexpr double lo = -4, hi = 4, x = 2;
+  static double s() { return 1 / (1 + std::exp(-2.0)); }
+  static double value() { return 2 * s(); }
+  static double derivative() { return s() * (1 + 2 * (1 - s())); }
+};
 struct neg {
   static auto f(auto& x) { return -x; }
   static constexpr double lo = -2, hi = 2, x = 2;
@@ -78,8 +116,8 @@ struct neg {
 };
 }  // namespace rows
 
-using table =
-    boost::mpl::list<rows::exp, rows::log, rows::square, rows::pow, rows::tanh, rows::sigmoid, rows::relu, rows::neg>;
+using table = boost::mpl::list<rows::exp, rows::log, rows::square, rows::pow, rows::tanh, rows::sigmoid, rows::relu,
+                               rows::leaky_relu, rows::leaky_relu_steep, rows::elu, rows::gelu, rows::silu, rows::neg>;
 
 namespace {
 // Random values in [lo, hi), moved off [-0.1, 0.1] where a kink could sit.
@@ -121,6 +159,28 @@ BOOST_AUTO_TEST_CASE(relu_derivative_at_the_kink_is_zero_as_in_pytorch) {
   Tensor<double, 1, 3> x{{-0.0, 0.0, 1e-300}};
   auto g = grad(sum(relu(x)), x);
   BOOST_TEST((g[x] == (Eigen::RowVector3d() << 0, 0, 1).finished()));
+}
+
+BOOST_AUTO_TEST_CASE(leaky_relu_and_elu_at_the_kink_as_in_pytorch) {
+  // leaky_relu'(0) = slope and elu'(0) = 1, as torch's backward gives
+  Tensor<double, 1, 3> x{{-0.0, 0.0, 1e-300}};
+  auto g = grad(sum(leaky_relu(x)), x);
+  BOOST_TEST((g[x] == (Eigen::RowVector3d() << 0.01, 0.01, 1).finished()));
+  auto e = grad(sum(elu(x)), x);
+  BOOST_TEST((e[x] == (Eigen::RowVector3d() << 1, 1, 1).finished()));
+}
+
+BOOST_AUTO_TEST_CASE(gelu_and_silu_saturate_without_overflow) {
+  Tensor<float, 1, 4> x{{-100.f, -20.f, 20.f, 100.f}};
+  auto g = grad(sum(gelu(x)), x);
+  auto s = grad(sum(silu(x)), x);
+  BOOST_TEST(std::isfinite(g.scalar()));
+  BOOST_TEST(g[x].allFinite());
+  BOOST_TEST(std::isfinite(s.scalar()));
+  BOOST_TEST(s[x].allFinite());
+  BOOST_TEST(eval(gelu(x))(0, 3) == 100.f);
+  BOOST_TEST(eval(silu(x))(0, 3) == 100.f);
+  BOOST_TEST(g[x](0, 0) == 0.f);  // -100 phi(-100) underflows to 0, not NaN
 }
 
 BOOST_AUTO_TEST_CASE(relu_passes_no_gradient_to_negative_inputs) {

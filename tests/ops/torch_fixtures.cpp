@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <map>
+#include <ratio>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -180,6 +181,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(elementwise_functions, C, configs) {
   check("tanh", [](auto& x) { return tanh(x); });
   check("sigmoid", [](auto& x) { return sigmoid(x); });
   check("relu", [](auto& x) { return relu(x); });
+  check("leaky_relu", [](auto& x) { return leaky_relu(x); });
+  check("leaky_relu_1_5", [](auto& x) { return leaky_relu<std::ratio<1, 5>>(x); });
+  check("elu", [](auto& x) { return elu(x); });
+  check("gelu", [](auto& x) { return gelu(x); });
+  check("silu", [](auto& x) { return silu(x); });
   check("softmax", [](auto& x) { return softmax(x); });
   check("log_softmax", [](auto& x) { return log_softmax(x); });
 }

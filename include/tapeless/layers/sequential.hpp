@@ -19,13 +19,13 @@
 
 #include "tapeless/core/error.hpp"
 #include "tapeless/core/shared.hpp"
+#include "tapeless/detail/ratio.hpp"
 #include "tapeless/layers/layer.hpp"
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/mul.hpp"
 
 #include <array>
 #include <cstddef>
-#include <cstdint>
 #include <ratio>
 #include <string>
 #include <tuple>
@@ -171,14 +171,6 @@ struct Sequential {
       return apply_from<K + 1, T...>(std::move(y), p);
   }
 };
-
-namespace detail {
-/// A nonzero `std::ratio`'s value (0 for anything else: Residual's static_assert names it).
-template <class R>
-inline constexpr double ratio_value = 0;
-template <std::intmax_t N, std::intmax_t D>
-inline constexpr double ratio_value<std::ratio<N, D>> = static_cast<double>(N) / static_cast<double>(D);
-}  // namespace detail
 
 /// x + s block(x), s = Scale::num / Scale::den (a `std::ratio`; the default, 1, multiplies
 /// nothing). See the file comment for choosing s.

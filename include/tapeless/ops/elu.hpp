@@ -1,0 +1,40 @@
+/// @file
+/// @brief `elu(x)`: x where x > 0, a (e^x - 1) elsewhere, elementwise; a = 1 by default
+/// (PyTorch's `nn.ELU()`), any positive `std::ratio` in the type: `ELU<std::ratio<1, 2>>`.
+///
+/// Forward: y = x if x > 0 else a expm1(x) (expm1: accurate near 0).
+/// Adjoint: dx += g .* (1 if x > 0 else y + a), y + a = a e^x being the derivative from the cached
+/// output.
+#pragma once
+
+#include "tapeless/detail/ratio.hpp"
+#include "tapeless/ops/elementwise.hpp"
+
+#include <ratio>
+#include <utility>
+
+namespace tapeless {
+/// The function of `elu` with scale Alpha (a std::ratio); also a parameter-free layer
+/// (layers/layer.hpp): `Sequential<Linear<4, 8>, ELU<>, Linear<8, 1>>`.
+template <class Alpha = std::ratio<1>>
+struct ELU {
+  static_assert(detail::ratio_value<Alpha> > 0, "tapeless::ELU<Alpha>: Alpha is a positive std::ratio, e.g. std::ratio<1>");
+  static constexpr double alpha = detail::ratio_value<Alpha>;
+  template <class X>
+  auto value(const X& x) const {
+    using S = typename X::Scalar;
+    return (x > S(0)).select(x, x.expm1() * S(alpha));
+  }
+  template <class X, class Y>
+  auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
+    using S = typename X::Scalar;
+    return (x > S(0)).select(X::Constant(x.rows(), x.cols(), S(1)), y + S(alpha));
+  }
+  friend bool operator==(ELU, ELU) = default;
+};
+
+/// x where x > 0, e^x - 1 elsewhere, elementwise (`elu<std::ratio<1, 2>>(x)`: (e^x - 1) / 2).
+template <class Alpha = std::ratio<1>, Operand X>
+requires ExprLike<X>
+auto elu(X&& x) { return elementwise(ELU<Alpha>{}, std::forward<X>(x)); }
+}  // namespace tapeless
