@@ -20,6 +20,7 @@
 #include <fstream>
 #include <ratio>
 #include <sstream>
+#include <type_traits>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -256,7 +257,12 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
   expect(raw_file("missing", mlp_header({{"2.bias", ""}}), floats(64)), "missing tensor(s) '2.bias'");
   expect(raw_file("extra", mlp_header({{"3.weight", R"({"dtype":"F32","shape":[1],"data_offsets":[268,272]})"}}),
                   floats(68)),
-         "unexpected tensor '3.weight': the network has no such parameter");
+         "unexpected tensor(s) '3.weight': the network has no such parameter");
+  // a renamed tensor: both lists, from which a LoadOptions::names map can be written
+  expect(raw_file("renamed", mlp_header({{"2.bias", ""}, {"fc2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}}),
+                  floats(67)),
+         "missing tensor(s) '2.bias'; unexpected tensor(s) 'fc2.bias' (LoadOptions::names maps the network's names to "
+         "the file's)");
   expect(raw_file("shape", mlp_header({{"0.weight", R"({"dtype":"F32","shape":[4,8],"data_offsets":[0,128]})"}}),
                   floats(67)),
          "tensor '0.weight': expected shape [8, 4], found [4, 8]");
@@ -269,6 +275,31 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
          "it)");
   load_safetensors(net, nan_file, {.allow_non_finite = true, .names = {}});  // asked for: accepted
   BOOST_TEST(std::isnan(net.parameter("2.bias")(0, 1)));
+}
+
+BOOST_AUTO_TEST_CASE(a_file_from_another_architecture_is_refused_naming_both) {
+  static_assert(std::is_same_v<decltype(Network<Mlp>::architecture()), std::string>);
+  BOOST_TEST(Network<Mlp>::architecture() == "Sequential(Linear(4, 8), ReLU, Linear(8, 3))");
+  using TanhMlp = Sequential<Linear<4, 8>, Tanh, Linear<8, 3>>;  // the same names and shapes
+  Network<TanhMlp, float> saved(1);
+  const std::string path = scratch("tanh.safetensors");
+  save_safetensors(saved, path, {}, {{"tapeless.architecture", "not ours to set"}, {"by", "test"}});
+  const Safetensors file = read_safetensors(path);
+  BOOST_TEST(file.metadata.at("tapeless.architecture") == "Sequential(Linear(4, 8), Tanh, Linear(8, 3))");
+  BOOST_TEST(file.metadata.at("by") == "test");
+  Network<Mlp, float> relu(2);
+  const Eigen::VectorXf before = relu.values();
+  BOOST_TEST(error_of([&] { load_safetensors(relu, path); }) ==
+             "tapeless: " + path +
+                 ": the file holds a Sequential(Linear(4, 8), Tanh, Linear(8, 3)) (its metadata tapeless.architecture), "
+                 "the network is a Sequential(Linear(4, 8), ReLU, Linear(8, 3)); refused "
+                 "(LoadOptions::check_architecture = false loads it anyway)");
+  BOOST_TEST((relu.values().array() == before.array()).all());
+  load_safetensors(relu, path, {.check_architecture = false});  // asked for: loaded
+  BOOST_TEST((relu.values() == saved.values()));
+  Network<TanhMlp, float> same(3);
+  load_safetensors(same, path);  // the same architecture loads
+  BOOST_TEST((same.values() == saved.values()));
 }
 
 BOOST_AUTO_TEST_CASE(failed_save_leaves_the_previous_file) {

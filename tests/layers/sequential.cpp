@@ -104,6 +104,27 @@ BOOST_AUTO_TEST_CASE(residual_on_a_temporary_tensor_holds_its_value) {
   BOOST_TEST(((eval(out) - expected).norm() < 1e-12));
 }
 
+namespace user {
+struct Swap : NoParams {  // a user layer without describe(): the compiler's name of its type
+  static constexpr int in = any_width;
+  static constexpr int out = any_width;
+  template <class X, class P>
+  static auto apply(X&& x, const P&) {
+    return -std::forward<X>(x);
+  }
+};
+}  // namespace user
+
+BOOST_AUTO_TEST_CASE(architectures_read_as_pytorch_prints_them) {
+  BOOST_TEST(Network<Mlp>::architecture() == "Sequential(Linear(4, 8), ReLU, Linear(8, 3))");
+  using Every = Sequential<Linear<4, 8>, LeakyReLU<>, ELU<std::ratio<1, 2>>, GELU, SiLU, Sigmoid, Tanh,
+                           Residual<Sequential<Linear<8, 8>, Tanh>, std::ratio<2, 8>>, Res, Softmax>;
+  BOOST_TEST(Network<Every>::architecture() ==
+             "Sequential(Linear(4, 8), LeakyReLU(1/100), ELU(1/2), GELU, SiLU, Sigmoid, Tanh, "
+             "Residual(Sequential(Linear(8, 8), Tanh), scale 1/4), Residual(Sequential(Linear(8, 8), Tanh)), Softmax)");
+  BOOST_TEST(describe_layer<user::Swap>() == "user::Swap");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_parameter_name_is_named) {
   Network<Mlp> net;
   try {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <ratio>
+#include <string>
 
 namespace tapeless::detail {
 
@@ -19,5 +20,12 @@ template <class R>
 inline constexpr double ratio_value = 0;
 template <std::intmax_t N, std::intmax_t D>
 inline constexpr double ratio_value<std::ratio<N, D>> = static_cast<double>(N) / static_cast<double>(D);
+
+/// A `std::ratio` as text: "1/4", or "2" for a whole number (reduced: std::ratio<2, 8> is "1/4").
+template <class R>
+std::string ratio_text() {
+  using T = typename R::type;
+  return T::den == 1 ? std::to_string(T::num) : std::to_string(T::num) + "/" + std::to_string(T::den);
+}
 
 }  // namespace tapeless::detail

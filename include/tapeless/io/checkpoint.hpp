@@ -32,7 +32,9 @@ void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam
   const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
   header["optimizer.m"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {n * sizeof(S), 2 * n * sizeof(S)}}};
   header["optimizer.v"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {2 * n * sizeof(S), 3 * n * sizeof(S)}}};
-  header["__metadata__"] = {{"optimizer", "adam"}, {"optimizer.step", std::to_string(adam.step_count())}};
+  header["__metadata__"] = {{"optimizer", "adam"},
+                            {"optimizer.step", std::to_string(adam.step_count())},
+                            {architecture_key, Net::architecture()}};
   write_safetensors(path, header, data);
 }
 

@@ -10,7 +10,13 @@
 /// whatever the widths (a `Linear<1, N>` weight is [N, 1]); the names are those of the equivalent
 /// `torch.nn.Sequential`'s state_dict, and a map can rename them. Loading checks every tensor
 /// (presence, extra tensors, dtype, shape, offsets, finiteness) into a staging copy and only then
-/// writes the network: a failed load leaves the network untouched. Saving writes a temporary
+/// writes the network: a failed load leaves the network untouched.
+///
+/// A saved network records its architecture in the metadata, `tapeless.architecture`
+/// (`Network::architecture()`: "Sequential(Linear(4, 8), Tanh, Linear(8, 3))"), and a load into a
+/// network of another architecture is refused, naming both, even when every shape fits (Tanh
+/// saved, ReLU loaded): `LoadOptions::check_architecture = false` loads it anyway. Files without
+/// the key (PyTorch's) are checked by names and shapes only. Saving writes a temporary
 /// file in the same directory, flushes it to disk and renames it over the target: a failed or
 /// interrupted save leaves the previous file as it was.
 ///
@@ -271,8 +277,12 @@ inline void write_safetensors(const std::string& path, const nlohmann::json& hea
 /// Options of load_safetensors.
 struct LoadOptions {
   bool allow_non_finite = false;             ///< accept NaN/Inf values instead of refusing the file
-  std::map<std::string, std::string> names;  ///< our parameter name -> the file's tensor name
+  std::map<std::string, std::string> names{};  ///< our parameter name -> the file's tensor name
+  bool check_architecture = true;            ///< refuse a file saved from another architecture
 };
+
+/// The metadata key under which a saved network's architecture is recorded.
+inline constexpr const char* architecture_key = "tapeless.architecture";
 
 namespace detail {
 // The file layout of a parameter, by its role: PyTorch's [Out, In] for an In x Out weight (our
@@ -357,8 +367,9 @@ void require_finite_parameters(const Net& net, const std::string& path) {
 }
 }  // namespace detail
 
-/// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically.
-/// Refuses a network with a non-finite weight (safetensors_error; nothing is written).
+/// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically,
+/// with `metadata` and the network's architecture (`architecture_key`). Refuses a network with a
+/// non-finite weight (safetensors_error; nothing is written).
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
                       const std::map<std::string, std::string>& metadata = {}) {
@@ -366,7 +377,9 @@ void save_safetensors(const Net& net, const std::string& path, const std::map<st
   nlohmann::json header = detail::parameter_header(net, names);
   std::vector<unsigned char> data;
   detail::append_bytes(data, net.values());
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  auto all = metadata;
+  all[architecture_key] = Net::architecture();  // ours: a caller's entry under this key is replaced
+  header["__metadata__"] = all;
   write_safetensors(path, header, data);
 }
 
@@ -376,6 +389,10 @@ void save_safetensors(const Net& net, const std::string& path, const std::map<st
 template <class Net>
 void load_safetensors(Net& net, const Safetensors& file, const std::string& source, const LoadOptions& options = {}) {
   auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
+  if (const auto saved = file.metadata.find(architecture_key);
+      options.check_architecture && saved != file.metadata.end() && saved->second != Net::architecture())
+    throw fail("the file holds a " + saved->second + " (its metadata " + architecture_key + "), the network is a " +
+               Net::architecture() + "; refused (LoadOptions::check_architecture = false loads it anyway)");
   typename Net::vector_type staged = net.values();
   std::vector<bool> used(file.tensors.size(), false);
   std::string missing;
@@ -394,9 +411,18 @@ void load_safetensors(Net& net, const Safetensors& file, const std::string& sour
     detail::convert_checked(file.values(*t), staged.data() + p.offset, options.allow_non_finite,
                             [&](const std::string& what) { return fail("tensor '" + name + "' " + what); });
   }
-  if (!missing.empty()) throw fail("missing tensor(s) " + missing);
+  std::string unexpected;
   for (std::size_t i = 0; i < used.size(); ++i)
-    if (!used[i]) throw fail("unexpected tensor '" + file.tensors[i].name + "': the network has no such parameter");
+    if (!used[i]) unexpected += (unexpected.empty() ? "'" : ", '") + file.tensors[i].name + "'";
+  if (!missing.empty() || !unexpected.empty()) {  // both lists: enough to write LoadOptions::names
+    std::string what;
+    if (!missing.empty()) what = "missing tensor(s) " + missing;
+    if (!unexpected.empty())
+      what += (what.empty() ? "" : "; ") + std::string("unexpected tensor(s) ") + unexpected +
+              (missing.empty() ? ": the network has no such parameter"
+                               : " (LoadOptions::names maps the network's names to the file's)");
+    throw fail(what);
+  }
   net.values() = staged;  // same size: no reallocation, the views stay valid
 }
 

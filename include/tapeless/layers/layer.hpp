@@ -11,7 +11,10 @@
 /// - `template <class P, class F> static void visit(P& p, const std::string& prefix, F&& f)`:
 ///   calls f(name, tensor_ref, role) for each parameter, PyTorch-style names ("0.weight"), and
 ///   the parameter's `ParameterRole`, which decides its layout in files;
-/// - `template <class P> static void init(P& p, Init how, Rng& rng)`.
+/// - `template <class P> static void init(P& p, Init how, Rng& rng)`;
+/// - `static std::string describe()` (optional): the layer as text, PyTorch-style, as model files
+///   record a network's architecture ("Linear(784, 256)"); without it, the compiler's name of
+///   the type is used (`describe_layer<L>()`), which differs between compilers.
 /// Backward is never written per layer: it comes from the engine.
 ///
 /// A function is a layer too, with no parameters and the width of its input: an elementwise
@@ -30,6 +33,7 @@
 #include <numbers>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -102,6 +106,30 @@ struct next_ref {
 };
 }  // namespace detail
 
+namespace detail {
+/// The compiler's name of T ("tapeless::ReLU" on g++ and clang alike for plain class names;
+/// templates are spelt differently): the last resort of `describe_layer`.
+template <class T>
+std::string type_name() {
+  const std::string_view f = __PRETTY_FUNCTION__;  // "... type_name() [with T = X; ...]" or "[T = X]"
+  const auto begin = f.find("T = ") + 4;
+  const auto end = f.find_first_of(";]", begin);
+  return std::string(f.substr(begin, end - begin));
+}
+}  // namespace detail
+
+/// A layer (or a function used as one) as text: its `describe()`, else a function's `name`
+/// (ReLU), else the compiler's name of its type.
+template <class L>
+std::string describe_layer() {
+  if constexpr (requires { L::describe(); })
+    return L::describe();
+  else if constexpr (requires { std::string_view(L::name); })
+    return std::string(L::name);
+  else
+    return detail::type_name<L>();
+}
+
 /// A layer without parameters: empty params.
 struct NoParams {
   template <class S>
@@ -122,6 +150,7 @@ template <class F>
 struct FunctionLayer : NoParams {
   static constexpr int in = any_width;
   static constexpr int out = any_width;
+  static std::string describe() { return describe_layer<F>(); }
   template <class X, class P>
   static auto apply(X&& x, const P&) {
     if constexpr (requires { F::shape(Dims{}); })

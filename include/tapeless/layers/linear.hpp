@@ -38,6 +38,8 @@ struct Linear {
     return affine(std::forward<X>(x), p.weight, p.bias);
   }
 
+  static std::string describe() { return "Linear(" + std::to_string(In) + ", " + std::to_string(Out) + ")"; }
+
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
     f(prefix + "weight", p.weight, ParameterRole::weight);

@@ -147,6 +147,14 @@ struct Sequential {
     }
   }
 
+  /// "Sequential(Linear(784, 256), ReLU, Linear(256, 10))"
+  static std::string describe() {
+    std::string text = "Sequential(";
+    ((text += describe_layer<layer_t<L>>() + ", "), ...);
+    text.resize(text.size() - 2);
+    return text + ")";
+  }
+
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -206,6 +214,12 @@ struct Residual {
       return std::forward<X>(x) + std::move(block);
     }
   }
+  /// "Residual(Sequential(Linear(32, 32), ReLU))", "Residual(..., scale 1/4)"
+  static std::string describe() {
+    return "Residual(" + describe_layer<layer_t<Block>>() + (scale == 1 ? "" : ", scale " + detail::ratio_text<Scale>()) +
+           ")";
+  }
+
   template <class P, class F>
   static void visit(P& p, const std::string& prefix, F&& f) {
     layer_t<Block>::visit(p, prefix + "block.", f);

@@ -150,6 +150,10 @@ class Network {
     return layer_t<Layers>::apply(std::forward<X>(x), state_->params);
   }
 
+  /// The layers as text, PyTorch-style: "Sequential(Linear(784, 256), ReLU, Linear(256, 10))".
+  /// Model files record it (io/safetensors.hpp) and refuse to load into another architecture.
+  static std::string architecture() { return describe_layer<layer_t<Layers>>(); }
+
   /// Every parameter's name, offset and shape, in storage order.
   const std::vector<ParameterInfo>& parameters() const noexcept { return info_; }
 

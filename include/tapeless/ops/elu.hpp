@@ -11,6 +11,7 @@
 #include "tapeless/ops/elementwise.hpp"
 
 #include <ratio>
+#include <string>
 #include <utility>
 
 namespace tapeless {
@@ -20,6 +21,8 @@ template <class Alpha = std::ratio<1>>
 struct ELU {
   static_assert(detail::ratio_value<Alpha> > 0, "tapeless::ELU<Alpha>: Alpha is a positive std::ratio, e.g. std::ratio<1>");
   static constexpr double alpha = detail::ratio_value<Alpha>;
+  /// As a layer, in a network's architecture: "ELU(1)".
+  static std::string describe() { return "ELU(" + detail::ratio_text<Alpha>() + ")"; }
   template <class X>
   auto value(const X& x) const {
     using S = typename X::Scalar;

@@ -6,12 +6,14 @@
 
 #include "tapeless/ops/elementwise.hpp"
 
+#include <string_view>
 #include <utility>
 
 namespace tapeless {
 /// The function of `exp` (its value and derivative, for ops::Elementwise); also a parameter-free
 /// layer (layers/layer.hpp).
 struct Exp {
+  static constexpr std::string_view name = "Exp";  ///< as a layer, in a network's architecture
   template <class X>
   auto value(const X& x) const {
     return x.exp();

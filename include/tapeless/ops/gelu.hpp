@@ -11,12 +11,14 @@
 
 #include <cmath>
 #include <numbers>
+#include <string_view>
 #include <utility>
 
 namespace tapeless {
 /// The function of `gelu` (its value and derivative, for ops::Elementwise); also a parameter-free
 /// layer (layers/layer.hpp).
 struct GELU {
+  static constexpr std::string_view name = "GELU";  ///< as a layer, in a network's architecture
   template <class X>
   auto value(const X& x) const {
     return x * cdf(x);

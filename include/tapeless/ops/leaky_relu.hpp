@@ -10,6 +10,7 @@
 #include "tapeless/ops/elementwise.hpp"
 
 #include <ratio>
+#include <string>
 #include <utility>
 
 namespace tapeless {
@@ -19,6 +20,8 @@ template <class Slope = std::ratio<1, 100>>
 struct LeakyReLU {
   static_assert(detail::is_ratio_v<Slope>, "tapeless::LeakyReLU<Slope>: Slope is a std::ratio, e.g. std::ratio<1, 100>");
   static constexpr double slope = detail::ratio_value<Slope>;
+  /// As a layer, in a network's architecture: "LeakyReLU(1/100)".
+  static std::string describe() { return "LeakyReLU(" + detail::ratio_text<Slope>() + ")"; }
   template <class X>
   auto value(const X& x) const {
     using S = typename X::Scalar;

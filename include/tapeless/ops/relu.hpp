@@ -6,12 +6,14 @@
 
 #include "tapeless/ops/elementwise.hpp"
 
+#include <string_view>
 #include <utility>
 
 namespace tapeless {
 /// The function of `relu` (its value and derivative, for ops::Elementwise); also a parameter-free
 /// layer (layers/layer.hpp).
 struct ReLU {
+  static constexpr std::string_view name = "ReLU";  ///< as a layer, in a network's architecture
   template <class X>
   auto value(const X& x) const {
     return x.max(typename X::Scalar(0));

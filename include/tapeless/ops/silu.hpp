@@ -6,12 +6,14 @@
 
 #include "tapeless/ops/elementwise.hpp"
 
+#include <string_view>
 #include <utility>
 
 namespace tapeless {
 /// The function of `silu` (its value and derivative, for ops::Elementwise); also a parameter-free
 /// layer (layers/layer.hpp).
 struct SiLU {
+  static constexpr std::string_view name = "SiLU";  ///< as a layer, in a network's architecture
   template <class X>
   auto value(const X& x) const {
     return x * x.logistic();

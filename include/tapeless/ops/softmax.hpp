@@ -8,11 +8,13 @@
 
 #include "tapeless/core/node.hpp"
 
+#include <string_view>
 #include <utility>
 
 namespace tapeless {
 /// The op of `softmax`; also a parameter-free layer (layers/layer.hpp).
 struct Softmax : WorkspaceLike<0> {
+  static constexpr std::string_view name = "Softmax";
   static constexpr Dims shape(Dims x) { return x; }
   template <class Y, class W, class X>
   void forward(Y& y, W&, const X& x) const {
