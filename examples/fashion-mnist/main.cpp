@@ -162,16 +162,10 @@ Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const Trai
   return hits;
 }
 
-double accuracy(Train& t, const Dataset& d, Index batch) {
-  std::vector<Index> order(d.labels.size());
-  std::iota(order.begin(), order.end(), Index{0});
-  Index hits = 0;
-  for (Index first = 0; first < static_cast<Index>(order.size()); first += batch) {
-    const Index n = std::min<Index>(batch, static_cast<Index>(order.size()) - first);
-    fill(t, d, order, first, n);
-    hits += correct(t.infer(), t);
-  }
-  return static_cast<double>(hits) / static_cast<double>(order.size());
+// The test set's accuracy: forward passes only, through the trainer's own programs.
+double accuracy(Train& t, const Dataset& d) {
+  const Eigen::Map<const Eigen::VectorXi> labels(d.labels.data(), static_cast<Index>(d.labels.size()));
+  return t.evaluate(d.images, labels).accuracy;
 }
 
 // Refuses a data set with no images (an empty file would otherwise divide by zero).
@@ -200,7 +194,7 @@ int run(const Options& o) {
     Net net(o.seed);
     load_safetensors(net, o.load);
     Train evaluator(net, 1000);
-    std::printf("loaded %s\ntest accuracy: %.2f%%\n", o.load.c_str(), 100 * accuracy(evaluator, test, 1000));
+    std::printf("loaded %s\ntest accuracy: %.2f%%\n", o.load.c_str(), 100 * accuracy(evaluator, test));
     return 0;
   }
   const Index n = o.limit > 0 ? std::min<Index>(o.limit, train.images.rows()) : train.images.rows();
@@ -263,7 +257,7 @@ int run(const Options& o) {
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    test_accuracy = accuracy(trainer, test, 1000);
+    test_accuracy = accuracy(trainer, test);
     if (tty) std::printf("\r%*s\r", 100, "");
     std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
                 o.epochs, mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,

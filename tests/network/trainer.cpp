@@ -379,3 +379,72 @@ BOOST_AUTO_TEST_CASE(trainers_and_predictors_move_with_their_batch) {
   const Eigen::MatrixXf expected = reference.infer();
   BOOST_TEST((moved() == expected));
 }
+
+BOOST_AUTO_TEST_CASE(evaluate_a_data_set_in_fixed_batches_as_in_one_pass) {
+  Network<Mlp, float> net(6);
+  Rng data(8);
+  const Index n = 37;  // two batches of 16 and a partial one of 5
+  Eigen::MatrixXf x(n, 6);
+  Eigen::VectorXi labels(n);
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < 6; ++j) x(i, j) = static_cast<float>(data.uniform(-2, 2));
+    labels(i) = static_cast<int>(data.below(4));
+  }
+  // one pass over all rows, with a run-time batch of 37
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>> whole(net, n);
+  whole.inputs() = x;
+  for (Index i = 0; i < n; ++i) whole.targets()(i, 0) = labels(i);
+  const double loss = whole.compute().loss;
+  const Eigen::MatrixXf logits = whole.infer();
+  Index hits = 0;
+  for (Index i = 0; i < n; ++i) {
+    Index best = 0;
+    logits.row(i).maxCoeff(&best);
+    hits += best == labels(i);
+  }
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>, 16> batched(net);
+  BOOST_TEST_REQUIRE(batched.compute().ok());  // some gradients to leave alone
+  const Eigen::VectorXf weights = net.values(), gradients = net.gradients();
+  const Evaluation e = batched.evaluate(x, labels);
+  BOOST_TEST(e.rows == n);
+  BOOST_TEST(e.loss == loss, boost::test_tools::tolerance(1e-5));
+  BOOST_TEST(e.accuracy == static_cast<double>(hits) / n);
+  BOOST_TEST(hits > 0);
+  BOOST_TEST((net.values() == weights));  // forward passes only
+  BOOST_TEST((net.gradients() == gradients));
+  BOOST_CHECK_THROW(batched.evaluate(Eigen::MatrixXf(n, 5), labels), shape_error);
+  BOOST_CHECK_THROW(batched.evaluate(x, Eigen::VectorXi(n - 1)), shape_error);
+  BOOST_CHECK_THROW(batched.evaluate(Eigen::MatrixXf(0, 6), Eigen::VectorXi(0)), std::invalid_argument);
+  // MSE has no accuracy: NaN
+  using Reg = Network<Sequential<Linear<3, 6>, Tanh, Linear<6, 2>>, double>;
+  Reg reg(8, Init::xavier);
+  Trainer<Reg, MSE> mse(reg, 5);
+  const Eigen::MatrixXd rx = Eigen::MatrixXd::Random(5, 3), ry = Eigen::MatrixXd::Random(5, 2);
+  mse.inputs() = rx;
+  mse.targets() = ry;
+  const double expected = mse.compute().loss;
+  Trainer<Reg, MSE> small(reg, 2);  // 2 + 2 + a partial batch of 1
+  const Evaluation m = small.evaluate(rx, ry);
+  BOOST_TEST(m.loss == expected, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(std::isnan(m.accuracy));
+}
+
+BOOST_AUTO_TEST_CASE(predict_one_row_on_a_batch_1_predictor) {
+  Network<Mlp, float> net(7);
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>> trainer(net, 3);
+  test::randomize(trainer.inputs());
+  const Eigen::MatrixXf expected = trainer.infer();
+  Predictor<Network<Mlp, float>, 1> one(net);
+  for (Index i = 0; i < 3; ++i) {
+    const Eigen::RowVectorXf row = trainer.inputs().value().row(i);
+    const Eigen::RowVectorXf y = one.predict(row);
+    BOOST_TEST(y.size() == 4);
+    BOOST_TEST(((y - expected.row(i)).norm() <= 1e-5f * (1 + expected.row(i).norm())));
+    const Eigen::VectorXf column = row.transpose();  // a column vector reads the same
+    BOOST_TEST((Eigen::RowVectorXf(one.predict(column)) == y));
+    const Eigen::MatrixXf dynamic_row = row;  // a run-time 1 x 6 matrix too
+    BOOST_TEST((Eigen::RowVectorXf(one.predict(dynamic_row)) == y));
+  }
+  BOOST_CHECK_THROW(one.predict(Eigen::RowVectorXf(5)), shape_error);
+  BOOST_CHECK_THROW(one.predict(Eigen::MatrixXf(2, 6)), shape_error);
+}

@@ -17,6 +17,8 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/network/chain.hpp"
 
+#include <Eigen/Core>
+
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -49,6 +51,24 @@ class Predictor {
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& operator()() { return run(); }
+
+  /// Single-sample inference, on a batch-1 predictor: the output row (1 x Net::out) for one input
+  /// row (a row or a column vector of Net::in values; another shape does not compile, or, known
+  /// only at run time, throws shape_error). `Predictor<Net, 1>`: fixed sizes, no allocation.
+  template <class Row>
+  const auto& predict(const Eigen::MatrixBase<Row>& row) requires(Batch == 1) {
+    if constexpr (Row::ColsAtCompileTime == 1 && Row::RowsAtCompileTime != 1)
+      s_->x = row.transpose();
+    else if constexpr (Row::ColsAtCompileTime == Eigen::Dynamic && Row::RowsAtCompileTime == Eigen::Dynamic) {
+      if (row.rows() != 1 && row.cols() == 1)
+        s_->x = row.transpose();
+      else
+        s_->x = row;  // checked: throws shape_error unless 1 x Net::in
+    } else {
+      s_->x = row;
+    }
+    return run();
+  }
 
  private:
   using chain_type = detail::chain<Net, Batch, false>;

@@ -18,6 +18,7 @@
 /// for the check and once for the update.
 #pragma once
 
+#include "tapeless/core/error.hpp"
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/detail/finite.hpp"
@@ -25,11 +26,14 @@
 #include "tapeless/network/chain.hpp"
 #include "tapeless/optim/clip.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -52,6 +56,14 @@ struct StepResult {
   /// gradient holds a NaN or an infinity; -1 otherwise. `Trainer::explain` names it.
   int parameter = -1;
   bool ok() const noexcept { return status == Status::ok; }
+};
+
+/// What `Trainer::evaluate` measured on a data set: no gradient computed, no weight changed.
+struct Evaluation {
+  double loss = 0;  ///< the mean loss over every row
+  /// Class-index targets: the share of rows whose largest output is the label; NaN otherwise.
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  Index rows = 0;
 };
 
 /// Optional gradient clipping applied by `Trainer::step` before the update (0: off).
@@ -150,6 +162,16 @@ class Trainer {
   /// The network's output for the current inputs (batch x Net::out).
   const auto& infer() { return run_inference(); }
 
+  /// The mean loss (and, for class-index targets, the accuracy) over a whole data set: `x` has
+  /// one row per sample (Net::in columns), `y` its targets (as many rows, the targets' columns).
+  /// Forward passes only, batch by batch through this trainer's own programs (its batch tensors
+  /// are overwritten; the gradients and weights are not touched). A last, partial batch is
+  /// padded with copies of its first row and that row's loss taken out again (one more forward),
+  /// so a fixed batch evaluates any number of rows; the result equals one pass over all rows to
+  /// rounding. Throws shape_error for mismatched shapes, std::invalid_argument for no rows.
+  template <class X, class Y>
+  Evaluation evaluate(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y);
+
   /// What went wrong in step `r`, in words: "the loss is nan", "the gradient of 0.weight holds
   /// inf at (3, 1)", or "the update would not be finite ...". Reads the gradients the step left,
   /// so call it before the next step. Allocates (a string): for the error path only.
@@ -190,6 +212,53 @@ StepResult Trainer<Net, Loss, Batch>::compute() {
   StepResult r = forward_backward();
   if (r.ok() && !detail::all_finite(net_->gradients())) non_finite_gradient(r);
   return r;
+}
+
+template <class Net, class Loss, int Batch>
+template <class X, class Y>
+Evaluation Trainer<Net, Loss, Batch>::evaluate(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y) {
+  using T = typename target_type::scalar_type;
+  State& s = *s_;
+  const Index n = x.rows();
+  if (x.cols() != Net::in || y.rows() != n || y.cols() != s.y.cols())
+    throw shape_error("tapeless::Trainer::evaluate: inputs " + std::to_string(x.rows()) + "x" +
+                      std::to_string(x.cols()) + " and targets " + std::to_string(y.rows()) + "x" +
+                      std::to_string(y.cols()) + "; the network takes " + std::to_string(Net::in) +
+                      " columns, the loss's targets have " + std::to_string(s.y.cols()) + ", one row per input row");
+  if (n == 0) throw std::invalid_argument("tapeless::Trainer::evaluate: no rows to evaluate");
+  const Index b = s.x.rows();
+  Index hits = 0;
+  // rows [first, first + real) into the batch, padded with copies of row `first`; the mean loss
+  auto forward = [&](Index first, Index real, bool count) {
+    for (Index r = 0; r < b; ++r) {
+      const Index from = first + (r < real ? r : 0);
+      s.x.value().row(r) = x.row(from).template cast<scalar_type>();
+      s.y.value().row(r) = y.row(from).template cast<T>();
+    }
+    s.chain.forward();
+    s.loss.forward();
+    if constexpr (std::is_integral_v<T>) {
+      if (count)
+        for (Index r = 0; r < real; ++r) {
+          Index best = 0;
+          s.chain.value().row(r).maxCoeff(&best);
+          hits += best == static_cast<Index>(s.y.value()(r, 0));
+        }
+    }
+    return static_cast<double>(s.loss.scalar());
+  };
+  double total = 0;  // the sum of the rows' losses
+  for (Index first = 0; first < n; first += b) {
+    const Index real = std::min(b, n - first);
+    const double mean = forward(first, real, true);
+    total += mean * static_cast<double>(b);
+    if (real < b) total -= forward(first, 0, false) * static_cast<double>(b - real);  // the padding's share
+  }
+  Evaluation e;
+  e.loss = total / static_cast<double>(n);
+  if constexpr (std::is_integral_v<T>) e.accuracy = static_cast<double>(hits) / static_cast<double>(n);
+  e.rows = n;
+  return e;
 }
 
 // The error path: which parameter's gradient is the first that is not finite.
