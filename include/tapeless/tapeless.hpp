@@ -58,4 +58,5 @@
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/clip.hpp"
 #include "tapeless/optim/lr_finder.hpp"
+#include "tapeless/optim/schedule.hpp"
 #include "tapeless/optim/sgd.hpp"
