@@ -1,7 +1,7 @@
 // The main job: train a 784-256-10 ReLU MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)
 // with Adam, on one core, and print the test accuracy.
 //
-//   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]
+//   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]   (--help: all)
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
 //   (the CSV has one row per epoch: loss, accuracies, seconds, and each parameter's gradient norm
@@ -21,6 +21,8 @@
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/adam.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,18 +58,14 @@ struct Options {
   std::string load;  // a model to evaluate instead of training one
 };
 
-const char* const usage_text =
-    "usage: fashion_mnist [--epochs N] [--batch N] [--lr X] [--seed N] [--limit N] [--data DIR] [--csv FILE]"
-    " [--save FILE]\n       fashion_mnist --load FILE [--data DIR]\n";
-
-/// A bad command line: the message and the usage on stderr, exit status 2.
+/// A bad command line: the message and where to find the options on stderr, exit status 2.
 [[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "fashion_mnist: " << problem << '\n' << usage_text;
+  std::cerr << "fashion_mnist: " << problem << "\nRun with --help for the options.\n";
   std::exit(2);
 }
 
-/// The whole of `text` as a T (an integer or a double): a prefix ("1x", "1.9" for an integer)
-/// or an out-of-range value is refused.
+/// The whole of `text` as a T (an integer or a double), in decimal: a prefix ("1x", "1.9" for an
+/// integer), a sign on an unsigned value or an out-of-range value is refused.
 template <class T>
 T whole(const std::string& flag, const std::string& text) {
   T value{};
@@ -77,37 +75,41 @@ T whole(const std::string& flag, const std::string& text) {
   return value;
 }
 
+// The command line, parsed by CLI11 (--help lists every option with its default); the values are
+// read as text and converted strictly here, so that "1.9" is not a batch of 1.
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << "fashion_mnist: trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST\n" << usage_text;
-      std::exit(0);
-    }
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const std::string value = argv[++i];
-    if (flag == "--epochs")
-      o.epochs = whole<int>(flag, value);
-    else if (flag == "--batch")
-      o.batch = whole<Index>(flag, value);
-    else if (flag == "--lr")
-      o.lr = whole<double>(flag, value);
-    else if (flag == "--seed")
-      o.seed = whole<std::uint64_t>(flag, value);
-    else if (flag == "--limit")
-      o.limit = whole<Index>(flag, value);
-    else if (flag == "--data")
-      o.data = value;
-    else if (flag == "--csv")
-      o.csv = value;
-    else if (flag == "--save")
-      o.save = value;
-    else if (flag == "--load")
-      o.load = value;
-    else
-      usage("unknown option " + flag);
+  CLI::App app("Trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST, on one core, and prints its test "
+               "accuracy; or, with --load, evaluates a saved model.",
+               "fashion_mnist");
+  std::string epochs = std::to_string(o.epochs), batch = std::to_string(o.batch), lr = "0.001",
+              seed = std::to_string(o.seed), limit = std::to_string(o.limit);
+  app.add_option("--epochs", epochs, "passes over the training set (>= 1)")->capture_default_str()->type_name("N");
+  app.add_option("--batch", batch, "samples per step (>= 1)")->capture_default_str()->type_name("N");
+  app.add_option("--lr", lr, "Adam's learning rate (finite, > 0)")->capture_default_str()->type_name("X");
+  app.add_option("--seed", seed, "initial weights and shuffling")->capture_default_str()->type_name("N");
+  app.add_option("--limit", limit, "train on the first N images only (0: all)")->capture_default_str()->type_name("N");
+  app.add_option("--data", o.data, "directory of the IDX files (Debian's dataset-fashion-mnist)")
+      ->capture_default_str()
+      ->type_name("DIR");
+  app.add_option("--csv", o.csv, "the learning curve, one row per epoch: loss, accuracies, gradient norms (plot.py draws it)")
+      ->capture_default_str()
+      ->type_name("FILE");
+  app.add_option("--save", o.save, "save the trained model (safetensors, PyTorch layout)")->type_name("FILE");
+  app.add_option("--load", o.load, "evaluate this saved model on the test set instead of training")->type_name("FILE");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    usage(e.what());
   }
+  o.epochs = whole<int>("--epochs", epochs);
+  o.batch = whole<Index>("--batch", batch);
+  o.lr = whole<double>("--lr", lr);
+  o.seed = whole<std::uint64_t>("--seed", seed);
+  o.limit = whole<Index>("--limit", limit);
   if (o.epochs < 1) usage("--epochs must be at least 1");
   if (o.batch < 1) usage("--batch must be at least 1");
   if (!std::isfinite(o.lr) || o.lr <= 0) usage("--lr must be a finite number > 0");
