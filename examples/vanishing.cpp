@@ -41,7 +41,10 @@ const char* verdict(const Net& net) {
     vanishing |= g.vanishing;
     exploding |= g.exploding || !(g.norm == g.norm);
   }
-  return vanishing && exploding ? "vanishing and exploding" : vanishing ? "vanishing" : exploding ? "exploding" : "healthy";
+  return vanishing && exploding ? "vanishing and exploding"
+         : vanishing            ? "vanishing"
+         : exploding            ? "exploding"
+                                : "healthy";
 }
 
 template <class Layers>

@@ -23,7 +23,6 @@
 #include "tapeless/optim/adam.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -79,9 +78,10 @@ T whole(const std::string& flag, const std::string& text) {
 // read as text and converted strictly here, so that "1.9" is not a batch of 1.
 Options parse(int argc, char** argv) {
   Options o;
-  CLI::App app("Trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST, on one core, and prints its test "
-               "accuracy; or, with --load, evaluates a saved model.",
-               "fashion_mnist");
+  CLI::App app(
+      "Trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST, on one core, and prints its test "
+      "accuracy; or, with --load, evaluates a saved model.",
+      "fashion_mnist");
   std::string epochs = std::to_string(o.epochs), batch = std::to_string(o.batch), lr = "0.001",
               seed = std::to_string(o.seed), limit = std::to_string(o.limit);
   app.add_option("--epochs", epochs, "passes over the training set (>= 1)")->capture_default_str()->type_name("N");
@@ -92,7 +92,8 @@ Options parse(int argc, char** argv) {
   app.add_option("--data", o.data, "directory of the IDX files (Debian's dataset-fashion-mnist)")
       ->capture_default_str()
       ->type_name("DIR");
-  app.add_option("--csv", o.csv, "the learning curve, one row per epoch: loss, accuracies, gradient norms (plot.py draws it)")
+  app.add_option("--csv", o.csv,
+                 "the learning curve, one row per epoch: loss, accuracies, gradient norms (plot.py draws it)")
       ->capture_default_str()
       ->type_name("FILE");
   app.add_option("--save", o.save, "save the trained model (safetensors, PyTorch layout)")->type_name("FILE");
@@ -261,10 +262,11 @@ int run(const Options& o) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     test_accuracy = accuracy(trainer, test);
     if (tty) std::printf("\r%*s\r", 100, "");
-    std::printf("epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch,
-                o.epochs, mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,
-                skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped; the first: " + first_skip + ")").c_str()
-                        : "");
+    std::printf(
+        "epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch, o.epochs,
+        mean_loss(), train_accuracy(), test_accuracy, secs, static_cast<double>(seen) / secs,
+        skipped ? (" (" + std::to_string(skipped) + " non-finite steps skipped; the first: " + first_skip + ")").c_str()
+                : "");
     csv << epoch << ',' << mean_loss() << ',' << train_accuracy() << ',' << test_accuracy << ',' << secs;
     for (double sum : norm_sums) csv << ',' << sum / static_cast<double>(std::max<Index>(steps, 1));
     csv << '\n';

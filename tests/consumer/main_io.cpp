@@ -1,10 +1,9 @@
 // A downstream project using io/ through tapeless::io alone: a safetensors round trip
 // (nlohmann-json) and a gzip IDX read (zlib) of a file that does not exist, refused by name.
+#include <string>
 #include <tapeless/io/idx.hpp>
 #include <tapeless/io/safetensors.hpp>
 #include <tapeless/tapeless.hpp>
-
-#include <string>
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;

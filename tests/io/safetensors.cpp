@@ -20,9 +20,9 @@
 #include <fstream>
 #include <ratio>
 #include <sstream>
-#include <type_traits>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <type_traits>
 #include <unistd.h>
 
 using namespace tapeless;
@@ -176,9 +176,9 @@ BOOST_AUTO_TEST_CASE(one_wide_layers_follow_their_role_not_their_shape) {
 
 BOOST_AUTO_TEST_CASE(a_scaled_residual_block_matches_pytorchs_module_by_name_and_value) {
   // PyTorch: x + 0.25 * self.block(x), the block an nn.Sequential (tests/fixtures/make_torch_mlp.py)
-  using Net = Network<Sequential<Linear<3, 6>, ReLU, Residual<Sequential<Linear<6, 6>, Tanh>, std::ratio<1, 4>>,
-                                 Linear<6, 2>>,
-                      double>;
+  using Net =
+      Network<Sequential<Linear<3, 6>, ReLU, Residual<Sequential<Linear<6, 6>, Tanh>, std::ratio<1, 4>>, Linear<6, 2>>,
+              double>;
   Net net(0);
   load_safetensors(net, std::string(TAPELESS_FIXTURES) + "/torch_residual_f64.safetensors");  // by name
   const Reference ref(std::string(TAPELESS_FIXTURES) + "/torch_residual_reference.txt");
@@ -259,7 +259,8 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
                   floats(68)),
          "unexpected tensor(s) '3.weight': the network has no such parameter");
   // a renamed tensor: both lists, from which a LoadOptions::names map can be written
-  expect(raw_file("renamed", mlp_header({{"2.bias", ""}, {"fc2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}}),
+  expect(raw_file("renamed",
+                  mlp_header({{"2.bias", ""}, {"fc2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268]})"}}),
                   floats(67)),
          "missing tensor(s) '2.bias'; unexpected tensor(s) 'fc2.bias' (LoadOptions::names maps the network's names to "
          "the file's)");
@@ -289,11 +290,12 @@ BOOST_AUTO_TEST_CASE(a_file_from_another_architecture_is_refused_naming_both) {
   BOOST_TEST(file.metadata.at("by") == "test");
   Network<Mlp, float> relu(2);
   const Eigen::VectorXf before = relu.values();
-  BOOST_TEST(error_of([&] { load_safetensors(relu, path); }) ==
-             "tapeless: " + path +
-                 ": the file holds a Sequential(Linear(4, 8), Tanh, Linear(8, 3)) (its metadata tapeless.architecture), "
-                 "the network is a Sequential(Linear(4, 8), ReLU, Linear(8, 3)); refused "
-                 "(LoadOptions::check_architecture = false loads it anyway)");
+  BOOST_TEST(
+      error_of([&] { load_safetensors(relu, path); }) ==
+      "tapeless: " + path +
+          ": the file holds a Sequential(Linear(4, 8), Tanh, Linear(8, 3)) (its metadata tapeless.architecture), "
+          "the network is a Sequential(Linear(4, 8), ReLU, Linear(8, 3)); refused "
+          "(LoadOptions::check_architecture = false loads it anyway)");
   BOOST_TEST((relu.values().array() == before.array()).all());
   load_safetensors(relu, path, {.check_architecture = false});  // asked for: loaded
   BOOST_TEST((relu.values() == saved.values()));

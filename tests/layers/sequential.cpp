@@ -195,8 +195,8 @@ std::array<NormRange, 2> gradient_norm_ranges(Init init, int steps = 100) {
 
 BOOST_AUTO_TEST_CASE(a_scaled_residual_stack_of_16_blocks_stays_healthy_where_others_do_not) {
   // the reference notes' exercise 7: vanishing gradients in a deep net, solved by residual blocks
-  const auto residual = gradient_norm_ranges<Deep16<Residual<Sequential<Linear<32, 32>, ReLU>, std::ratio<1, 4>>>>(
-      Init::he);
+  const auto residual =
+      gradient_norm_ranges<Deep16<Residual<Sequential<Linear<32, 32>, ReLU>, std::ratio<1, 4>>>>(Init::he);
   BOOST_TEST(residual[0].healthy(), "at initialisation: " << residual[0].lo << " to " << residual[0].hi);
   BOOST_TEST(residual[1].healthy(), "after 100 steps: " << residual[1].lo << " to " << residual[1].hi);
   // the same stack unscaled explodes (every block doubles the second moment of x) ...

@@ -44,8 +44,8 @@ void expect_torch(const std::string& name, const Schedule& schedule) {
   BOOST_TEST_REQUIRE(expected.size() > 10u);
   for (std::size_t t = 0; t < expected.size(); ++t) {
     const double ours = schedule(static_cast<std::int64_t>(t));
-    BOOST_TEST(std::abs(ours - expected[t]) <= 1e-12 * expected[t], name << " step " << t << ": " << ours << " vs "
-                                                                         << expected[t]);
+    BOOST_TEST(std::abs(ours - expected[t]) <= 1e-12 * expected[t],
+               name << " step " << t << ": " << ours << " vs " << expected[t]);
   }
 }
 
@@ -116,5 +116,5 @@ BOOST_AUTO_TEST_CASE(a_schedule_drives_an_optimizers_rate) {
   }
   BOOST_TEST(sgd.options().lr == 0.2);
   BOOST_CHECK_THROW(set_learning_rate(sgd, -1.0), std::invalid_argument);  // the optimizer checks it too
-  BOOST_TEST(sgd.options().lr == 0.2);                                       // and keeps the old one
+  BOOST_TEST(sgd.options().lr == 0.2);                                     // and keeps the old one
 }

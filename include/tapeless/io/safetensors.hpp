@@ -276,9 +276,9 @@ inline void write_safetensors(const std::string& path, const nlohmann::json& hea
 
 /// Options of load_safetensors.
 struct LoadOptions {
-  bool allow_non_finite = false;             ///< accept NaN/Inf values instead of refusing the file
+  bool allow_non_finite = false;               ///< accept NaN/Inf values instead of refusing the file
   std::map<std::string, std::string> names{};  ///< our parameter name -> the file's tensor name
-  bool check_architecture = true;            ///< refuse a file saved from another architecture
+  bool check_architecture = true;              ///< refuse a file saved from another architecture
 };
 
 /// The metadata key under which a saved network's architecture is recorded.

@@ -216,8 +216,8 @@ struct Residual {
   }
   /// "Residual(Sequential(Linear(32, 32), ReLU))", "Residual(..., scale 1/4)"
   static std::string describe() {
-    return "Residual(" + describe_layer<layer_t<Block>>() + (scale == 1 ? "" : ", scale " + detail::ratio_text<Scale>()) +
-           ")";
+    return "Residual(" + describe_layer<layer_t<Block>>() +
+           (scale == 1 ? "" : ", scale " + detail::ratio_text<Scale>()) + ")";
   }
 
   template <class P, class F>

@@ -202,8 +202,7 @@ class Trainer {
 // them (docs/tutorial.md, "One network, many translation units").
 
 template <class Net, class Loss, int Batch>
-Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch)
-    : net_(&net), s_(std::make_unique<State>(net, batch)) {}
+Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch) : net_(&net), s_(std::make_unique<State>(net, batch)) {}
 
 template <class Net, class Loss, int Batch>
 Trainer<Net, Loss, Batch>::~Trainer() = default;
@@ -294,8 +293,7 @@ std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
       break;
   }
   const auto& info = net_->parameters();
-  if (r.parameter < 0 || static_cast<std::size_t>(r.parameter) >= info.size())
-    return "a gradient is not finite";
+  if (r.parameter < 0 || static_cast<std::size_t>(r.parameter) >= info.size()) return "a gradient is not finite";
   const ParameterInfo& p = info[static_cast<std::size_t>(r.parameter)];
   for (Index j = 0; j < p.cols; ++j)  // parameters are stored column by column
     for (Index i = 0; i < p.rows; ++i) {

@@ -19,7 +19,8 @@ namespace tapeless {
 /// (layers/layer.hpp): `Sequential<Linear<4, 8>, ELU<>, Linear<8, 1>>`.
 template <class Alpha = std::ratio<1>>
 struct ELU {
-  static_assert(detail::ratio_value<Alpha> > 0, "tapeless::ELU<Alpha>: Alpha is a positive std::ratio, e.g. std::ratio<1>");
+  static_assert(detail::ratio_value<Alpha> > 0,
+                "tapeless::ELU<Alpha>: Alpha is a positive std::ratio, e.g. std::ratio<1>");
   static constexpr double alpha = detail::ratio_value<Alpha>;
   /// As a layer, in a network's architecture: "ELU(1)".
   static std::string describe() { return "ELU(" + detail::ratio_text<Alpha>() + ")"; }

@@ -18,7 +18,8 @@ namespace tapeless {
 /// layer (layers/layer.hpp): `Sequential<Linear<4, 8>, LeakyReLU<>, Linear<8, 1>>`.
 template <class Slope = std::ratio<1, 100>>
 struct LeakyReLU {
-  static_assert(detail::is_ratio_v<Slope>, "tapeless::LeakyReLU<Slope>: Slope is a std::ratio, e.g. std::ratio<1, 100>");
+  static_assert(detail::is_ratio_v<Slope>,
+                "tapeless::LeakyReLU<Slope>: Slope is a std::ratio, e.g. std::ratio<1, 100>");
   static constexpr double slope = detail::ratio_value<Slope>;
   /// As a layer, in a network's architecture: "LeakyReLU(1/100)".
   static std::string describe() { return "LeakyReLU(" + detail::ratio_text<Slope>() + ")"; }

@@ -90,7 +90,10 @@ class OneCycle {
  public:
   OneCycle(double max_lr, std::int64_t steps, double pct_start = 0.3, double div_factor = 25,
            double final_div_factor = 1e4)
-      : max_(max_lr), steps_(steps), initial_(max_lr / div_factor), min_(max_lr / div_factor / final_div_factor),
+      : max_(max_lr),
+        steps_(steps),
+        initial_(max_lr / div_factor),
+        min_(max_lr / div_factor / final_div_factor),
         warm_end_(pct_start * static_cast<double>(steps) - 1) {
     detail::require_positive("OneCycle", "max_lr", max_lr);
     if (steps < 2) detail::bad_schedule("OneCycle", "steps", static_cast<double>(steps), ">= 2");
@@ -119,9 +122,11 @@ class OneCycle {
 template <class Then>
 class Warmup {
  public:
-  Warmup(std::int64_t steps, Then then, double start_factor = 0.1) : steps_(steps), then_(std::move(then)), start_(start_factor) {
+  Warmup(std::int64_t steps, Then then, double start_factor = 0.1)
+      : steps_(steps), then_(std::move(then)), start_(start_factor) {
     if (steps < 1) detail::bad_schedule("Warmup", "steps", static_cast<double>(steps), ">= 1");
-    if (!(start_factor > 0 && start_factor <= 1)) detail::bad_schedule("Warmup", "start_factor", start_factor, "in (0, 1]");
+    if (!(start_factor > 0 && start_factor <= 1))
+      detail::bad_schedule("Warmup", "start_factor", start_factor, "in (0, 1]");
   }
   double operator()(std::int64_t step) const {
     if (step >= steps_) return then_(step - steps_);
