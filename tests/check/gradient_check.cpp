@@ -1,6 +1,9 @@
 // check/gradient_check.hpp: it finds a wrong adjoint, names the worst coefficient, and restores
 // the tensor it perturbs.
 #define BOOST_TEST_MODULE check_gradient_check
+#include "tapeless/layers/linear.hpp"
+#include "tapeless/layers/sequential.hpp"
+#include "tapeless/network/network.hpp"
 #include "tapeless/ops/add.hpp"
 #include "tapeless/ops/mul.hpp"
 #include "tapeless/ops/square.hpp"
@@ -68,4 +71,20 @@ BOOST_AUTO_TEST_CASE(several_tensors_in_one_program_match_one_check_each) {
   BOOST_TEST(checks[1].max_relative_error == alone_y.max_relative_error, boost::test_tools::tolerance(1e-12));
   BOOST_TEST((checks[1].row == alone_y.row && checks[1].col == alone_y.col));
   BOOST_TEST((x.value() == Eigen::Matrix<double, 2, 3>{{1, 2, 3}, {4, 5, 6}}));  // restored
+}
+
+BOOST_AUTO_TEST_CASE(every_parameter_of_a_network_by_name) {
+  // WrongSquare as a layer: the parameters before it get wrong gradients, those after it do not
+  Network<Sequential<Linear<3, 4>, WrongSquare, Linear<4, 2>>, double> net(2, Init::xavier);
+  Tensor<double, 5, 3> x;
+  test::randomize(x);
+  auto loss = sum(square(net.forward(input(x))));
+  const std::vector<NamedGradientCheck> checks = check_gradients({}, loss, net);
+  BOOST_TEST_REQUIRE(checks.size() == 4u);
+  const char* names[] = {"0.weight", "0.bias", "2.weight", "2.bias"};
+  const bool right[] = {false, false, true, true};
+  for (std::size_t k = 0; k < 4; ++k) {
+    BOOST_TEST(checks[k].name == names[k]);
+    BOOST_TEST(checks[k].check.passed(1e-6) == right[k], names[k] << ": " << checks[k].check.report());
+  }
 }

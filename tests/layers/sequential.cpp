@@ -206,3 +206,17 @@ BOOST_AUTO_TEST_CASE(a_scaled_residual_stack_of_16_blocks_stays_healthy_where_ot
   using SigmoidBlock = Sequential<Linear<32, 32>, Sigmoid>;
   BOOST_TEST(gradient_norm_ranges<Deep16<SigmoidBlock>>(Init::xavier, 0)[0].lo < 1e-7);
 }
+
+BOOST_AUTO_TEST_CASE(the_default_initialisation_follows_the_activations) {
+  static_assert(default_init<Mlp>() == Init::he);
+  static_assert(default_init<Sequential<Linear<4, 8>, Tanh, Linear<8, 3>>>() == Init::xavier);
+  static_assert(default_init<Sequential<Linear<4, 8>, Sigmoid, Res, Linear<8, 1>, Sigmoid>>() == Init::xavier);
+  static_assert(default_init<Sequential<Linear<4, 8>, Tanh, Linear<8, 8>, GELU>>() == Init::he);  // mixed: He
+  static_assert(default_init<Linear<4, 2>>() == Init::he);                                        // none: He
+  static_assert(default_init<Sequential<Linear<4, 8>, Softmax>>() == Init::he);                   // no preference known
+  // and the constructor uses it: a Tanh network drawn by default is the Xavier one
+  using TanhNet = Sequential<Linear<4, 8>, Tanh, Linear<8, 3>>;
+  BOOST_TEST((Network<TanhNet>(5).values() == Network<TanhNet>(5, Init::xavier).values()));
+  BOOST_TEST((Network<Mlp>(5).values() == Network<Mlp>(5, Init::he).values()));
+  BOOST_TEST(!(Network<TanhNet>(5).values() == Network<TanhNet>(5, Init::he).values()));
+}

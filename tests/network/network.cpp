@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -115,7 +116,7 @@ BOOST_AUTO_TEST_CASE(parameters_by_name_and_index_are_views) {
 namespace {
 // Whether a shape_error's message holds every one of `parts`.
 auto says(std::initializer_list<std::string> parts) {
-  return [parts](const shape_error& e) {
+  return [parts](const std::exception& e) {
     const std::string what = e.what();
     for (const auto& p : parts)
       if (what.find(p) == std::string::npos) return false;
@@ -160,4 +161,34 @@ BOOST_AUTO_TEST_CASE(an_input_resized_through_its_value_is_refused_before_any_co
   trainer.inputs() = Eigen::MatrixXf::Random(32, 20);
   BOOST_TEST(trainer.step(sgd).ok());
   BOOST_TEST((net.values() != before));
+}
+
+BOOST_AUTO_TEST_CASE(a_network_from_given_weights_in_either_layout) {
+  using Dbl = Network<Mlp, double>;
+  Dbl drawn(4);
+  std::map<std::string, Eigen::MatrixXd> ours, torch;
+  for (const ParameterInfo& p : drawn.parameters()) {
+    const Eigen::MatrixXd m = drawn.parameter(p.name);
+    ours[p.name] = m;
+    torch[p.name] = m.transpose();  // PyTorch: a weight [out, in], a bias a vector (a column here)
+  }
+  BOOST_TEST((Dbl::from_parameters(ours).values() == drawn.values()));
+  BOOST_TEST((Dbl::from_parameters(torch, Layout::pytorch).values() == drawn.values()));
+  std::map<std::string, Eigen::MatrixXf> as_float;  // another scalar type converts
+  for (const auto& [name, m] : ours) as_float[name] = m.cast<float>();
+  BOOST_TEST((Network<Mlp, float>::from_parameters(as_float).values() == drawn.values().cast<float>()));
+  // refusals, each before anything is built
+  auto renamed = ours;
+  renamed["fc.bias"] = renamed.at("2.bias");
+  renamed.erase("2.bias");
+  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(renamed), std::invalid_argument,
+                        says({"missing '2.bias'", "unexpected 'fc.bias'"}));
+  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(torch), shape_error,  // PyTorch's, read as ours
+                        says({"'0.weight' is 32x64, expected 64x32"}));
+  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(ours, Layout::pytorch), shape_error,
+                        says({"'0.weight' is 64x32, expected 32x64 (PyTorch's [out, in])"}));
+  auto nan = ours;
+  nan["2.weight"](3, 1) = std::nan("");
+  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(nan), std::invalid_argument,
+                        says({"'2.weight' has a non-finite value"}));
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace tapeless {
 
@@ -113,6 +114,29 @@ requires ExprLike<E> &&
     ((out[K] = detail::finite_difference_check(program, std::get<K>(analytic), wrt, h, options.floor)), ...);
   }
   (std::index_sequence_for<T...>{});
+  return out;
+}
+
+/// One parameter's check, by name.
+struct NamedGradientCheck {
+  std::string name;
+  GradientCheck check;
+};
+
+/// Checks the gradient of every parameter of `net` (a Network whose forward expression `loss`
+/// uses), with one program, named as `net.parameters()` names them; pick one by its name:
+///
+///     for (const auto& [name, check] : check_gradients({}, loss, net)) ...
+template <class E, class Net>
+requires ExprLike<E> && requires(Net& n) {
+  n.params().refs();
+  n.parameters();
+}
+std::vector<NamedGradientCheck> check_gradients(GradientCheckOptions options, E&& loss, Net& net) {
+  const auto checks = std::apply([&](auto&... p) { return check_gradients(options, std::forward<E>(loss), p...); },
+                                 net.params().refs());
+  std::vector<NamedGradientCheck> out;
+  for (std::size_t k = 0; k < checks.size(); ++k) out.push_back({net.parameters()[k].name, checks[k]});
   return out;
 }
 }  // namespace tapeless

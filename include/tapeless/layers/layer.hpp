@@ -49,7 +49,9 @@ inline constexpr int any_width = -1;
 /// - `bias`: a 1 x N row added to every row of the batch; stored as a vector, [N].
 enum class ParameterRole { weight, bias };
 
-/// Weight initialisation schemes of the reference notes.
+/// Weight initialisation schemes of the reference notes. A network's default follows its
+/// activations (`default_init<Layers>()`): Xavier when they are Sigmoid or Tanh only, He
+/// otherwise (ReLU and its relatives, or no activation a preference is known for).
 enum class Init {
   he,      ///< normal, standard deviation sqrt(2 / in): for ReLU nets
   xavier,  ///< uniform in +-sqrt(6 / (in + out)): for sigmoid and tanh nets
@@ -148,6 +150,7 @@ struct NoParams {
 /// A function (elementwise, or a one-operand op) as a parameter-free layer of any width.
 template <class F>
 struct FunctionLayer : NoParams {
+  using function_type = F;
   static constexpr int in = any_width;
   static constexpr int out = any_width;
   static std::string describe() { return describe_layer<F>(); }
@@ -175,5 +178,41 @@ struct as_layer<L> {
 /// What the network code reads of a layer L: L itself, or `FunctionLayer<L>` for a function.
 template <class L>
 using layer_t = typename detail::as_layer<L>::type;
+
+namespace detail {
+/// How many of a layer's functions prefer Xavier (`F::xavier_init` true: Sigmoid, Tanh) and He
+/// (false: ReLU, LeakyReLU, ELU, GELU, SiLU); functions without the member do not count.
+struct init_votes {
+  int xavier = 0, he = 0;
+};
+template <class L>
+constexpr init_votes votes_of();
+template <class... L>
+constexpr init_votes votes_of_list(layer_list<L...>) {
+  init_votes v;
+  ((v.xavier += votes_of<layer_t<L>>().xavier, v.he += votes_of<layer_t<L>>().he), ...);
+  return v;
+}
+template <class L>
+constexpr init_votes votes_of() {
+  if constexpr (requires { typename L::layer_types; }) {  // Sequential
+    return votes_of_list(typename L::layer_types{});
+  } else if constexpr (requires { typename L::block_type; }) {  // Residual
+    return votes_of<layer_t<typename L::block_type>>();
+  } else if constexpr (requires { L::function_type::xavier_init; }) {  // a function as a layer
+    return L::function_type::xavier_init ? init_votes{1, 0} : init_votes{0, 1};
+  } else {
+    return {};
+  }
+}
+}  // namespace detail
+
+/// The default initialisation of a network of `Layers`: Xavier if its activations are Sigmoid or
+/// Tanh only, He otherwise (docs/tutorial.md; the reference notes' rule).
+template <class Layers>
+constexpr Init default_init() {
+  constexpr detail::init_votes v = detail::votes_of<layer_t<Layers>>();
+  return v.xavier > 0 && v.he == 0 ? Init::xavier : Init::he;
+}
 
 }  // namespace tapeless

@@ -192,6 +192,7 @@ struct Residual {
   static constexpr int in = layer_t<Block>::in;
   static constexpr int out = layer_t<Block>::out;
   static constexpr Index parameter_size = layer_t<Block>::parameter_size;
+  using block_type = Block;
   /// The branch scale, as a double.
   static constexpr double scale = detail::ratio_value<Scale>;
 

@@ -14,7 +14,9 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -86,6 +88,10 @@ struct ParameterInfo {
   ParameterRole role;  ///< declared by its layer; decides the layout in model files
 };
 
+/// How given weights are laid out (`Network::from_parameters`): ours, a weight In x Out (x W),
+/// or PyTorch's nn.Linear, [Out, In] (x W^T). Biases are a row or a column either way.
+enum class Layout { tapeless, pytorch };
+
 template <class Layers, class S = float>
 class Network {
  public:
@@ -99,12 +105,54 @@ class Network {
   static constexpr int out = layer_t<Layers>::out;
   static constexpr Index parameter_size = layer_t<Layers>::parameter_size;
 
-  /// Parameters drawn from `seed`: the same weights on every machine.
-  explicit Network(std::uint64_t seed = 0, Init how = Init::he) : state_(std::make_unique<State>()) {
+  /// Parameters drawn from `seed`: the same weights on every machine. The default scheme follows
+  /// the activations: Xavier for a Sigmoid or Tanh network, He otherwise (`default_init`).
+  explicit Network(std::uint64_t seed = 0, Init how = default_init<Layers>()) : state_(std::make_unique<State>()) {
     Rng rng(seed);
     layer_t<Layers>::init(state_->params, how, rng);
     index();
   }
+  /// A network with the given parameters instead of drawn ones: every parameter by name, a weight
+  /// In x Out (`Layout::tapeless`, x W) or [Out, In] (`Layout::pytorch`, nn.Linear's), a bias as a
+  /// row or a column of Out values. Throws before building anything: std::invalid_argument
+  /// listing missing and unexpected names, shape_error naming a parameter and both shapes,
+  /// std::invalid_argument for a non-finite value.
+  template <class M>
+  static Network from_parameters(const std::map<std::string, M>& given, Layout layout = Layout::tapeless) {
+    Network net(0);
+    std::string missing, unexpected;
+    for (const ParameterInfo& p : net.info_)
+      if (!given.contains(p.name)) missing += (missing.empty() ? "'" : ", '") + p.name + "'";
+    for (const auto& entry : given)
+      if (std::none_of(net.info_.begin(), net.info_.end(),
+                       [&](const ParameterInfo& p) { return p.name == entry.first; }))
+        unexpected += (unexpected.empty() ? "'" : ", '") + entry.first + "'";
+    if (!missing.empty() || !unexpected.empty())
+      throw std::invalid_argument(
+          "tapeless::Network::from_parameters: " + (missing.empty() ? std::string() : "missing " + missing) +
+          (missing.empty() || unexpected.empty() ? "" : "; ") +
+          (unexpected.empty() ? std::string() : "unexpected " + unexpected));
+    for (const ParameterInfo& p : net.info_) {
+      const auto& m = given.at(p.name);
+      const bool transposed = p.role == ParameterRole::weight ? layout == Layout::pytorch : m.rows() != p.rows;
+      const Index rows = transposed ? m.cols() : m.rows(), cols = transposed ? m.rows() : m.cols();
+      if (rows != p.rows || cols != p.cols)
+        throw shape_error("tapeless::Network::from_parameters: '" + p.name + "' is " + std::to_string(m.rows()) + "x" +
+                          std::to_string(m.cols()) + ", expected " +
+                          (p.role == ParameterRole::weight && layout == Layout::pytorch
+                               ? std::to_string(p.cols) + "x" + std::to_string(p.rows) + " (PyTorch's [out, in])"
+                               : std::to_string(p.rows) + "x" + std::to_string(p.cols)));
+      if (!m.allFinite())
+        throw std::invalid_argument("tapeless::Network::from_parameters: '" + p.name + "' has a non-finite value");
+      auto view = net.parameter(p.name);
+      if (transposed)
+        view = m.transpose().template cast<S>();
+      else
+        view = m.template cast<S>();
+    }
+    return net;
+  }
+
   /// A deep copy: its own buffers, its views into them. Throws std::logic_error if `other` was
   /// moved from.
   Network(const Network& other) : state_(std::make_unique<State>()), info_(other.checked().info_) {

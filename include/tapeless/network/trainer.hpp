@@ -108,8 +108,9 @@ class Trainer {
   }
 
  public:
-  /// Builds the programs for `net` (which must outlive the trainer) and a batch of `batch` rows
-  /// (ignored when Batch is fixed).
+  /// Builds the programs for `net` and a batch of `batch` rows (ignored when Batch is fixed).
+  /// `net` must outlive the trainer and stay the object it is: the trainer refers to it (a
+  /// network moved into another object leaves this one empty).
   explicit Trainer(Net& net, Index batch = Batch == dynamic ? 1 : Batch);
   Trainer(Trainer&&) noexcept = default;  // hands over the block the programs live in
   Trainer& operator=(Trainer&&) noexcept = default;

@@ -23,6 +23,8 @@ struct ELU {
                 "tapeless::ELU<Alpha>: Alpha is a positive std::ratio, e.g. std::ratio<1>");
   static constexpr double alpha = detail::ratio_value<Alpha>;
   /// As a layer, in a network's architecture: "ELU(1)".
+  /// A network of these is initialised He by default (layers/layer.hpp, `Init`).
+  static constexpr bool xavier_init = false;
   static std::string describe() { return "ELU(" + detail::ratio_text<Alpha>() + ")"; }
   template <class X>
   auto value(const X& x) const {

@@ -22,6 +22,8 @@ struct LeakyReLU {
                 "tapeless::LeakyReLU<Slope>: Slope is a std::ratio, e.g. std::ratio<1, 100>");
   static constexpr double slope = detail::ratio_value<Slope>;
   /// As a layer, in a network's architecture: "LeakyReLU(1/100)".
+  /// A network of these is initialised He by default (layers/layer.hpp, `Init`).
+  static constexpr bool xavier_init = false;
   static std::string describe() { return "LeakyReLU(" + detail::ratio_text<Slope>() + ")"; }
   template <class X>
   auto value(const X& x) const {

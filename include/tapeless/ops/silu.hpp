@@ -14,6 +14,8 @@ namespace tapeless {
 /// layer (layers/layer.hpp).
 struct SiLU {
   static constexpr std::string_view name = "SiLU";  ///< as a layer, in a network's architecture
+  /// A network of these is initialised He by default (layers/layer.hpp, `Init`).
+  static constexpr bool xavier_init = false;
   template <class X>
   auto value(const X& x) const {
     return x * x.logistic();

@@ -14,6 +14,8 @@ namespace tapeless {
 /// layer (layers/layer.hpp).
 struct Tanh {
   static constexpr std::string_view name = "Tanh";  ///< as a layer, in a network's architecture
+  /// A network of these is initialised Xavier by default (layers/layer.hpp, `Init`).
+  static constexpr bool xavier_init = true;
   template <class X>
   auto value(const X& x) const {
     return x.tanh();
