@@ -189,6 +189,5 @@ BOOST_AUTO_TEST_CASE(a_network_from_given_weights_in_either_layout) {
                         says({"'0.weight' is 64x32, expected 32x64 (PyTorch's [out, in])"}));
   auto nan = ours;
   nan["2.weight"](3, 1) = std::nan("");
-  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(nan), std::invalid_argument,
-                        says({"'2.weight' has a non-finite value"}));
+  BOOST_CHECK_EXCEPTION(Dbl::from_parameters(nan), std::invalid_argument, says({"'2.weight' has a non-finite value"}));
 }
