@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -117,12 +116,14 @@ class Network {
   /// row or a column of Out values. Throws before building anything: std::invalid_argument
   /// listing missing and unexpected names, shape_error naming a parameter and both shapes,
   /// std::invalid_argument for a non-finite value.
-  template <class M>
-  static Network from_parameters(const std::map<std::string, M>& given, Layout layout = Layout::tapeless) {
+  /// `given` is a map from names to Eigen matrices (std::map<std::string, Eigen::MatrixXf>, an
+  /// unordered_map: anything with find(name) and iteration over {name, matrix} pairs).
+  template <class Map>
+  static Network from_parameters(const Map& given, Layout layout = Layout::tapeless) {
     Network net(0);
     std::string missing, unexpected;
     for (const ParameterInfo& p : net.info_)
-      if (!given.contains(p.name)) missing += (missing.empty() ? "'" : ", '") + p.name + "'";
+      if (given.find(p.name) == given.end()) missing += (missing.empty() ? "'" : ", '") + p.name + "'";
     for (const auto& entry : given)
       if (std::none_of(net.info_.begin(), net.info_.end(),
                        [&](const ParameterInfo& p) { return p.name == entry.first; }))
@@ -133,7 +134,7 @@ class Network {
           (missing.empty() || unexpected.empty() ? "" : "; ") +
           (unexpected.empty() ? std::string() : "unexpected " + unexpected));
     for (const ParameterInfo& p : net.info_) {
-      const auto& m = given.at(p.name);
+      const auto& m = given.find(p.name)->second;
       const bool transposed = p.role == ParameterRole::weight ? layout == Layout::pytorch : m.rows() != p.rows;
       const Index rows = transposed ? m.cols() : m.rows(), cols = transposed ? m.rows() : m.cols();
       if (rows != p.rows || cols != p.cols)
