@@ -242,10 +242,8 @@ int run(const Options& o) {
         continue;
       }
       loss_sum += r.loss * static_cast<double>(rows);
-      for (std::size_t k = 0; k < norm_sums.size(); ++k) {  // the step's gradients, still in place
-        const ParameterInfo& p = net.parameters()[k];
-        norm_sums[k] += static_cast<double>(net.gradients().segment(p.offset, p.rows * p.cols).norm());
-      }
+      const std::vector<GradientNorm> norms = gradient_norms(net);  // the step's gradients, still in place
+      for (std::size_t k = 0; k < norm_sums.size(); ++k) norm_sums[k] += norms[k].norm;
       ++steps;
       hits += correct(trainer.infer(), trainer);
       seen += rows;

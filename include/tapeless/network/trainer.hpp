@@ -230,7 +230,8 @@ Evaluation Trainer<Net, Loss, Batch>::evaluate(const Eigen::MatrixBase<X>& x, co
   const Index b = s.x.rows();
   Index hits = 0;
   // rows [first, first + real) into the batch, padded with copies of row `first`; the mean loss
-  auto forward = [&](Index first, Index real, bool count) {
+  // (and the hits among the real rows)
+  auto forward = [&](Index first, Index real) {
     for (Index r = 0; r < b; ++r) {
       const Index from = first + (r < real ? r : 0);
       s.x.value().row(r) = x.row(from).template cast<scalar_type>();
@@ -238,22 +239,20 @@ Evaluation Trainer<Net, Loss, Batch>::evaluate(const Eigen::MatrixBase<X>& x, co
     }
     s.chain.forward();
     s.loss.forward();
-    if constexpr (std::is_integral_v<T>) {
-      if (count)
-        for (Index r = 0; r < real; ++r) {
-          Index best = 0;
-          s.chain.value().row(r).maxCoeff(&best);
-          hits += best == static_cast<Index>(s.y.value()(r, 0));
-        }
-    }
+    if constexpr (std::is_integral_v<T>)
+      for (Index r = 0; r < real; ++r) {
+        Index best = 0;
+        s.chain.value().row(r).maxCoeff(&best);
+        hits += best == static_cast<Index>(s.y.value()(r, 0));
+      }
     return static_cast<double>(s.loss.scalar());
   };
   double total = 0;  // the sum of the rows' losses
   for (Index first = 0; first < n; first += b) {
     const Index real = std::min(b, n - first);
-    const double mean = forward(first, real, true);
+    const double mean = forward(first, real);
     total += mean * static_cast<double>(b);
-    if (real < b) total -= forward(first, 0, false) * static_cast<double>(b - real);  // the padding's share
+    if (real < b) total -= forward(first, 0) * static_cast<double>(b - real);  // the padding's share
   }
   Evaluation e;
   e.loss = total / static_cast<double>(n);
