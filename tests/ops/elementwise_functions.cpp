@@ -21,11 +21,13 @@
 #include "tapeless/ops/tanh.hpp"
 
 #include "support/check.hpp"
+#include "support/ulp.hpp"
 
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <ratio>
 #include <utility>
@@ -196,4 +198,52 @@ BOOST_AUTO_TEST_CASE(sigmoid_saturates_without_overflow) {
   BOOST_TEST(y(0, 0) >= 0.f);
   BOOST_TEST(y(0, 0) <= 1e-40f);  // e^-100 is below float's smallest subnormal: 0, not NaN
   BOOST_TEST(y(0, 1) == 1.f);
+}
+
+// The vectorised values of tanh and sigmoid against libm in long double, over the whole range
+// (evenly spaced points, then magnitudes from the smallest subnormal up, both signs): within a few
+// ulp where the result is a normal number, within the smallest normal number below that (Eigen's
+// exp flushes there), exact at the ends (+-0, +-inf, saturation) and NaN in, NaN out.
+namespace {
+template <class S, class F, class Exact>
+void check_accuracy(const char* name, F f, Exact exact, double lo, double hi, double max_ulp) {
+  const auto x = test_support::sweep_points<S>(lo, hi, 1e30, 200001);
+  const Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>> in(x.data(), static_cast<Eigen::Index>(x.size()));
+  const Eigen::Array<S, Eigen::Dynamic, 1> out = f.value(in);
+  double worst = 0, at = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const S got = out(static_cast<Eigen::Index>(i));
+    const long double want = exact(static_cast<long double>(x[i]));
+    if (std::fabs(want) < std::numeric_limits<S>::min()) {
+      BOOST_TEST(std::fabs(got - want) <= std::numeric_limits<S>::min(), name << "(" << x[i] << ") = " << got);
+      continue;
+    }
+    const double e = test_support::ulp_error<S>(got, want);
+    if (!(e <= worst)) worst = e, at = static_cast<double>(x[i]);
+  }
+  BOOST_TEST_MESSAGE(name << " (" << (sizeof(S) == 4 ? "float" : "double") << "): worst " << worst << " ulp at " << at);
+  BOOST_TEST(worst <= max_ulp, name << " is off by " << worst << " ulp at x = " << at);
+  // the ends
+  constexpr S inf = std::numeric_limits<S>::infinity();
+  Eigen::Array<S, 5, 1> ends;
+  ends << S(0), -inf, inf, std::numeric_limits<S>::quiet_NaN(), S(-0.0);
+  const Eigen::Array<S, 5, 1> v = f.value(ends);
+  BOOST_TEST(v(0) == S(exact(0)));
+  BOOST_TEST(v(1) == S(exact(-INFINITY)));
+  BOOST_TEST(v(2) == S(exact(INFINITY)));
+  BOOST_TEST(std::isnan(v(3)));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(tanh_and_sigmoid_are_accurate_over_the_whole_range) {
+  auto tanh_exact = [](long double v) { return std::tanh(v); };
+  auto sigmoid_exact = [](long double v) { return 1 / (1 + std::exp(-v)); };
+  check_accuracy<float>("tanh", Tanh{}, tanh_exact, -12, 12, 6);   // Eigen's rational approximation
+  check_accuracy<double>("tanh", Tanh{}, tanh_exact, -25, 25, 3);  // detail/tanh.hpp
+  check_accuracy<float>("sigmoid", Sigmoid{}, sigmoid_exact, -110, 30, 5);
+  check_accuracy<double>("sigmoid", Sigmoid{}, sigmoid_exact, -750, 40, 5);
+  // tanh is odd to the bit, including zero's sign
+  Eigen::Array4d x(-0.0, -1e-300, -0.3, -30);
+  BOOST_TEST((Tanh{}.value(x) == -Tanh{}.value(-x)).all());
+  BOOST_TEST(std::signbit(Tanh{}.value(x)(0)));
 }

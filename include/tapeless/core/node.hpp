@@ -27,7 +27,8 @@
 ///   workspace for the operands' run-time shapes; called when the program sizes its storage (at
 ///   construction, and when a batch dimension changes), never during a step.
 /// In `backward`, `d[arg<k>].add_product(a, b, product)` adds the matrix product a b through one
-/// of the workspace's `Product`s, without allocating.
+/// of the workspace's `Product`s, without allocating; after either, `d[arg<k>].add_coeff(i, j, v)`
+/// adds v to one coefficient (a sparse correction to the dense contribution just added).
 /// Every name a user op needs is public: `Dims`, `dims_fit`, `arg`, `storage_t`, `Product`.
 /// Forward evaluation and adjoint generation are separate customization points: the engine calls
 /// `forward` in post-order and `backward` in reverse post-order, never anything else.

@@ -74,6 +74,13 @@ struct sink {
   void add_product(const A& a, const B& b, Product<S>& product) const {
     if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, Write w) { product.run(dst, a, b, w); });
   }
+  /// Adds v to coefficient (i, j) of the operand's adjoint. Only after this op's `+=` or
+  /// `add_product` into the same operand, which initialises the destination: a sparse correction
+  /// to a dense contribution (softmax-CE's -1 at each row's label).
+  template <class V>
+  void add_coeff(Index i, Index j, V v) const {
+    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, Write) { dst(i, j) += v; });
+  }
 };
 
 /// The `d` an op's backward receives for the node `e` at position Pos.

@@ -7,7 +7,8 @@
 /// Forward: y = -(1/m) sum_i sum_j t_ij (z_ij - lse_i)   (or -(1/m) sum_i (z_i,t_i - lse_i)).
 /// Adjoint: dz_i += g (p_i * sum_j t_ij - t_i) / m, which for one-hot or probability rows is
 /// g (p - t) / m — "(softmax - onehot) / batch", the textbook SoftmaxWithLoss. The workspace
-/// keeps p_i * sum_j t_ij from the forward pass, so the adjoint is one expression.
+/// keeps p_i * sum_j t_ij from the forward pass, so the adjoint is one expression (for class
+/// indices, one expression and a correction of one coefficient per row).
 /// The targets are data: they are declared not differentiable. An index outside 0..n-1 throws
 /// std::out_of_range naming the row, the label and n.
 #pragma once
@@ -33,7 +34,7 @@ enum class Targets { index, one_hot };
 /// the targets are (`Targets::index` by default), `Label` the integer type of class indices
 /// (`int` by default; `std::int64_t` as PyTorch's, `std::uint8_t` as IDX files store them).
 template <Targets T = Targets::index, class Label = int>
-struct SoftmaxCrossEntropy : WorkspaceLike<0> {
+struct SoftmaxCrossEntropy {
   static_assert(std::is_integral_v<Label> && !std::is_same_v<Label, bool>,
                 "tapeless::SoftmaxCrossEntropy<Targets, Label>: class indices are an integer type");
   /// The targets a Trainer keeps for a batch of `Batch` rows and `Classes` outputs.
@@ -52,42 +53,59 @@ struct SoftmaxCrossEntropy : WorkspaceLike<0> {
   }
   static constexpr bool differentiable(std::size_t k) { return k == 0; }
 
-  template <class Y, class P, class Z, class L>
-  void forward(Y& y, P& p, const Z& z, const L& t) const {
+  /// What the forward pass keeps for the adjoint: p, and two numbers per row.
+  template <class S, Dims Z>
+  struct Work {
+    storage_t<S, Z.rows, Z.cols> p;  ///< softmax(z), each row scaled by its target mass
+    storage_t<S, Z.rows, 2> rows;    ///< per row: max, then log-sum-exp; 1 / sum, then mass / sum
+  };
+  template <class S, Dims Z, Dims>
+  using workspace = Work<S, Z>;
+  template <class W>
+  static void reserve(W& w, Dims z, Dims) {
+    w.p.resize(z.rows, z.cols);
+    w.rows.resize(z.rows, 2);
+  }
+
+  // Column by column: rows are samples and storage is column-major, so every pass below runs down
+  // contiguous columns in SIMD packets (exp and log included), never along a strided row.
+  template <class Y, class W, class Z, class L>
+  void forward(Y& y, W& w, const Z& z, const L& t) const {
     using S = typename Z::Scalar;
-    using std::log;
+    auto lse = w.rows.col(0);
+    auto scale = w.rows.col(1);
+    lse = z.rowwise().maxCoeff();
+    w.p = (z.colwise() - lse).array().exp().matrix();
+    scale = w.p.rowwise().sum();
+    lse.array() += scale.array().log();
+    scale = scale.cwiseInverse();
     S total = 0;
-    for (Index i = 0; i < z.rows(); ++i) {
-      const S m = z.row(i).maxCoeff();
-      p.row(i) = (z.row(i).array() - m).exp().matrix();
-      const S s = p.row(i).sum();
-      p.row(i) /= s;
-      const S lse = m + log(s);
-      if constexpr (T == Targets::one_hot) {
-        total += t.row(i).dot((z.row(i).array() - lse).matrix());
-        p.row(i) *= t.row(i).sum();
-      } else {
+    if constexpr (T == Targets::one_hot) {
+      total = (t.array() * (z.array().colwise() - lse.array())).sum();
+      scale.array() *= t.rowwise().sum().array();
+    } else {
+      for (Index i = 0; i < z.rows(); ++i) {
         const auto c = t(i, 0);  // any integer type, compared as it is (never truncated first)
         if (std::cmp_less(c, 0) || std::cmp_greater_equal(c, z.cols()))
           throw std::out_of_range("tapeless: softmax_cross_entropy: label " + std::to_string(c) + " in row " +
                                   std::to_string(i) + " is outside 0.." + std::to_string(z.cols() - 1));
-        total += z(i, static_cast<Index>(c)) - lse;
+        total += z(i, static_cast<Index>(c)) - lse(i);
       }
     }
+    w.p.array().colwise() *= scale.array();
     y(0, 0) = -total / static_cast<S>(z.rows());
   }
 
-  template <class D, class G, class Y, class P, class Z, class L>
-  void backward(D& d, const G& g, const Y&, const P& p, const Z& z, const L& t) const {
-    // p holds softmax(z) scaled by each row's target mass (1 for index targets)
+  template <class D, class G, class Y, class W, class Z, class L>
+  void backward(D& d, const G& g, const Y&, const W& w, const Z& z, const L& t) const {
+    if (!d[arg<0>].active) return;
     using S = typename Z::Scalar;
     const S scale = g(0, 0) / static_cast<S>(z.rows());
     if constexpr (T == Targets::one_hot) {
-      d[arg<0>] += (p - t) * scale;
+      d[arg<0>] += (w.p - t) * scale;
     } else {
-      const auto one_hot = P::NullaryExpr(
-          p.rows(), p.cols(), [&t](Index i, Index j) { return static_cast<Index>(t(i, 0)) == j ? S(1) : S(0); });
-      d[arg<0>] += (p - one_hot) * scale;
+      d[arg<0>] += w.p * scale;  // then -scale at each row's label: the one-hot, never built
+      for (Index i = 0; i < z.rows(); ++i) d[arg<0>].add_coeff(i, static_cast<Index>(t(i, 0)), -scale);
     }
   }
 };

@@ -2,11 +2,15 @@
 /// @brief `sigmoid(x)` = 1 / (1 + exp(-x)), elementwise.
 ///
 /// Forward: y = 1 / (1 + exp(-x)).   Adjoint: dx += g .* y .* (1 - y).
+/// Vectorised in float and double (detail/sigmoid.hpp, the stable form, within a few ulp); any
+/// other scalar type uses Eigen's logistic per coefficient.
 #pragma once
 
+#include "tapeless/detail/sigmoid.hpp"
 #include "tapeless/ops/elementwise.hpp"
 
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace tapeless {
@@ -18,7 +22,11 @@ struct Sigmoid {
   static constexpr bool xavier_init = true;
   template <class X>
   auto value(const X& x) const {
-    return x.logistic();
+    using S = typename X::Scalar;
+    if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>)
+      return x.unaryExpr(detail::sigmoid_op<S>{});
+    else
+      return x.logistic();
   }
   template <class X, class Y>
   auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
