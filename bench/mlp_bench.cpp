@@ -1,5 +1,7 @@
-// One MLP training step (forward, softmax cross-entropy, backward, plain SGD) and one inference,
-// in float32 on one core, by every implementation side by side in one run:
+// One MLP training step (forward, loss, backward, plain SGD) and one inference on one core, by
+// every implementation side by side in one run. Softmax cross-entropy on class labels in float32
+// for most configurations; SimpleChains.jl's example (24-8-2, tanh, MSE, float64, batch 200)
+// against the hand-written code only.
 //
 //   tapeless_fixed    Trainer / Predictor with the batch size in the type
 //   tapeless_dynamic  the same with the batch size chosen at run time
@@ -8,10 +10,13 @@
 //   libtorch          baselines/torch_mlp.cpp: torch::nn + autograd + torch::optim::SGD (if built)
 //   numerical         central differences over every parameter (training, smallest nets only)
 //
-// Names are <train|infer>/<widths>/<activation>/b<batch>/<implementation>. Every benchmark also
-// reports, as counters, heap allocations and bytes per step (counted over several steps outside
-// the timed loop) and the bytes allocated to set it up. Before any timing, every implementation's
-// gradients are checked against tapeless's on the same weights and data; a mismatch aborts.
+// Names are <train|infer>/<widths>/<activation>[-mse][-f64]/b<batch>/<implementation>. Every
+// benchmark also reports, as counters, heap allocations and bytes per step (counted over several
+// steps outside the timed loop) and the bytes allocated to set it up. Before any timing, every
+// implementation's gradients are checked against tapeless's on the same weights and data; a
+// mismatch aborts. peak/fma/<f32|f64> measures one core's multiply-add peak, which the report
+// divides each configuration's FLOPs per second by. parallel/<config>/<trainer|threadsN> times
+// a Trainer against a ParallelTrainer on every core (bench/run runs these unpinned).
 #include "baselines/handwritten.hpp"
 #include "baselines/tape.hpp"
 #include "support/heap_counter.hpp"
@@ -25,6 +30,7 @@
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/parallel_trainer.hpp"
 #include "tapeless/network/predictor.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/sgd.hpp"
@@ -38,13 +44,14 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
 
 using bench::Widths;
 constexpr int runtime = tapeless::dynamic;
-constexpr float learning_rate = 0.01f;
 constexpr std::uint64_t seed = 7;
 
 // ---- configurations -------------------------------------------------------------------------
@@ -60,6 +67,26 @@ struct UseSigmoid {
   using hand = bench::Sigmoid;
   static constexpr const char* name = "sigmoid";
   static constexpr auto tape = bench::tape::TapeMlp<float>::Activation::sigmoid;
+};
+struct UseTanh {  // tapeless and hand-written only: the tape and libtorch baselines are softmax-CE in float
+  using layer = tapeless::Tanh;
+  using hand = bench::Tanh;
+  static constexpr const char* name = "tanh";
+};
+
+/// The loss: softmax cross-entropy on class labels (every implementation), or MSE on targets
+/// (tapeless and hand-written).
+struct UseSoftmaxCe {
+  using loss = tapeless::SoftmaxCrossEntropy<>;
+  template <class S, bool Fixed, int Batch, int Out>
+  using hand = bench::SoftmaxCe<S, Fixed, Batch, Out>;
+  static constexpr const char* suffix = "";
+};
+struct UseMse {
+  using loss = tapeless::MSE;
+  template <class S, bool Fixed, int Batch, int Out>
+  using hand = bench::Mse<S, Fixed, Batch, Out>;
+  static constexpr const char* suffix = "-mse";
 };
 
 template <class Act, class W>
@@ -79,58 +106,73 @@ std::vector<int> widths_of(Widths<W...>) {
   return {W...};
 }
 
-/// One configuration: widths, activation, batch. Everything is derived from it.
-template <class Act, int Batch, class W>
+/// One configuration: widths, activation, batch, scalar type and loss. Everything is derived from it.
+template <class Act, int Batch, class W, class S = float, class Loss = UseSoftmaxCe>
 struct Config {
-  using net_type = tapeless::Network<typename tapeless_mlp<Act, W>::type, float>;
+  using scalar = S;
+  using net_type = tapeless::Network<typename tapeless_mlp<Act, W>::type, S>;
   template <int B>
-  using trainer_type = tapeless::Trainer<net_type, tapeless::SoftmaxCrossEntropy<>, B>;
+  using trainer_type = tapeless::Trainer<net_type, typename Loss::loss, B>;
   template <int B>
   using predictor_type = tapeless::Predictor<net_type, B>;
-  using hand_type = bench::HandMlp<float, typename Act::hand, Batch, W>;
+  using hand_type = bench::HandMlp<S, typename Act::hand, Batch, W, Loss::template hand>;
   using tape_type = bench::tape::TapeMlp<float>;
   using act = Act;
   static constexpr int batch = Batch;
   static constexpr int in = net_type::in;
   static constexpr int out = net_type::out;
+  static constexpr bool mse = std::is_same_v<Loss, UseMse>;
+  /// The tape, libtorch and the numerical gradient are set up for softmax-CE in float.
+  static constexpr bool all_baselines = std::is_same_v<S, float> && !mse;
+  static constexpr S learning_rate = S(0.01);
 
   static std::vector<int> widths() { return widths_of(W{}); }
   static std::string name() {
     std::string s;
     for (int w : widths()) s += (s.empty() ? "" : "-") + std::to_string(w);
-    return s + "/" + Act::name + "/b" + std::to_string(Batch);
+    return s + "/" + Act::name + Loss::suffix + (std::is_same_v<S, double> ? "-f64" : "") + "/b" +
+           std::to_string(Batch);
   }
 
-  /// The same data for every implementation: inputs uniform in [-1, 1], random labels.
+  /// The same data for every implementation: inputs uniform in [-1, 1], random labels, and
+  /// targets uniform in [-1, 1] for MSE.
   struct Data {
-    std::vector<float> x;  // batch x in, column-major
+    std::vector<S> x;  // batch x in, column-major
     std::vector<int> labels;
+    std::vector<S> targets;  // batch x out, column-major
   };
   static Data data() {
     std::mt19937 rng(1234);
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::uniform_real_distribution<S> u(-1, 1);
     std::uniform_int_distribution<int> label(0, out - 1);
-    Data d{std::vector<float>(std::size_t{Batch} * in), std::vector<int>(Batch)};
+    Data d{std::vector<S>(std::size_t{Batch} * in), std::vector<int>(Batch), std::vector<S>(std::size_t{Batch} * out)};
     for (auto& v : d.x) v = u(rng);
     for (auto& l : d.labels) l = label(rng);
+    for (auto& v : d.targets) v = u(rng);
     return d;
   }
-  static Eigen::Map<const Eigen::MatrixXf> x_of(const Data& d) { return {d.x.data(), Batch, in}; }
+  using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  static Eigen::Map<const Matrix> x_of(const Data& d) { return {d.x.data(), Batch, in}; }
+  static Eigen::Map<const Matrix> targets_of(const Data& d) { return {d.targets.data(), Batch, out}; }
 };
 
 // ---- the implementations, set up on the same weights and data --------------------------------
 
 template <class C, int B>
 struct TapelessTrain {
+  using S = typename C::scalar;
   typename C::net_type net{seed};
   typename C::template trainer_type<B> trainer{net, C::batch};
-  tapeless::Sgd<float> sgd{net, tapeless::SgdOptions{learning_rate}};
+  tapeless::Sgd<S> sgd{net, tapeless::SgdOptions{C::learning_rate}};
   explicit TapelessTrain(const typename C::Data& d) {
     trainer.inputs().value() = C::x_of(d);
-    for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
+    if constexpr (C::mse)
+      trainer.targets().value() = C::targets_of(d);
+    else
+      for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
   }
-  float step() { return static_cast<float>(trainer.step(sgd).loss); }
-  std::vector<float> gradients() {
+  S step() { return static_cast<S>(trainer.step(sgd).loss); }
+  std::vector<S> gradients() {
     trainer.compute();
     return {net.gradients().data(), net.gradients().data() + net.gradients().size()};
   }
@@ -141,7 +183,7 @@ struct TapelessInfer {
   typename C::net_type net{seed};
   typename C::template predictor_type<B> predictor{net, C::batch};
   explicit TapelessInfer(const typename C::Data& d) { predictor.inputs().value() = C::x_of(d); }
-  float infer() { return predictor()(0, 0); }
+  typename C::scalar infer() { return predictor()(0, 0); }
 };
 
 template <class C>
@@ -150,11 +192,14 @@ struct Handwritten {
   explicit Handwritten(const typename C::Data& d) {
     bench::load_parameters(mlp, typename C::net_type{seed}.values().data());  // tapeless's initial weights
     mlp.x = C::x_of(d);
-    mlp.labels = d.labels;
+    if constexpr (C::mse)
+      mlp.labels = C::targets_of(d);
+    else
+      mlp.labels = d.labels;
   }
-  float step() { return mlp.step(learning_rate); }
-  float infer() { return mlp.infer()(0, 0); }
-  std::vector<float> gradients() {
+  typename C::scalar step() { return mlp.step(C::learning_rate); }
+  typename C::scalar infer() { return mlp.infer()(0, 0); }
+  std::vector<typename C::scalar> gradients() {
     mlp.compute();
     return bench::flat_gradients(mlp);
   }
@@ -164,7 +209,7 @@ template <class C>
 struct Numerical : Handwritten<C> {
   static constexpr float eps = 1e-3f;
   using Handwritten<C>::Handwritten;
-  float step() { return bench::numerical_step(this->mlp, eps, learning_rate); }
+  float step() { return bench::numerical_step(this->mlp, eps, C::learning_rate); }
   std::vector<float> gradients() {
     bench::numerical_step(this->mlp, eps, 0.f);  // learning rate 0: the weights stay
     return bench::flat_gradients(this->mlp);
@@ -179,7 +224,7 @@ struct Tape {
     mlp.x = C::x_of(d);
     mlp.labels = d.labels;
   }
-  float step() { return mlp.step(learning_rate); }
+  float step() { return mlp.step(C::learning_rate); }
   float infer() { return mlp.infer()(0, 0); }
   std::vector<float> gradients() {
     mlp.compute();
@@ -193,7 +238,7 @@ struct Torch {
   bench::TorchMlp mlp;
   explicit Torch(const typename C::Data& d)
       : mlp(C::widths(), C::act::name, C::batch, typename C::net_type{seed}.values().data(), d.x.data(), d.labels,
-            learning_rate) {}
+            C::learning_rate) {}
   float step() { return static_cast<float>(mlp.step()); }
   float infer() { return mlp.infer(); }
   std::vector<float> gradients() {
@@ -206,7 +251,8 @@ struct Torch {
 // ---- checks before timing --------------------------------------------------------------------
 
 /// max |a - b| / max |b|: the worst deviation relative to the gradient's scale.
-double deviation(const std::vector<float>& a, const std::vector<float>& b) {
+template <class S>
+double deviation(const std::vector<S>& a, const std::vector<S>& b) {
   if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
   double worst = 0, scale = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -217,7 +263,7 @@ double deviation(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 template <class Impl, class C>
-void check_gradients(const char* impl, const std::vector<float>& reference, double tolerance) {
+void check_gradients(const char* impl, const std::vector<typename C::scalar>& reference, double tolerance) {
   const typename C::Data d = C::data();
   Impl m(d);
   const double dev = deviation(m.gradients(), reference);
@@ -261,40 +307,124 @@ void add(const std::string& kind, const std::string& impl, void (*fn)(benchmark:
       ->Unit(benchmark::kMicrosecond);
 }
 
-template <class Act, int Batch, class W>
+template <class Act, int Batch, class W, class S = float, class Loss = UseSoftmaxCe>
 void configure(bool numerical) {
-  using C = Config<Act, Batch, W>;
+  using C = Config<Act, Batch, W, S, Loss>;
   // The reference: tapeless's gradients at the initial weights.
-  const std::vector<float> reference = [] {
+  const std::vector<S> reference = [] {
     TapelessTrain<C, Batch> t(C::data());
     return t.gradients();
   }();
   check_gradients<TapelessTrain<C, runtime>, C>("tapeless_dynamic", reference, 1e-6);
   check_gradients<Handwritten<C>, C>("handwritten", reference, 1e-4);
-  check_gradients<Tape<C>, C>("tape", reference, 1e-4);
+  if constexpr (C::all_baselines) {
+    check_gradients<Tape<C>, C>("tape", reference, 1e-4);
 #if TAPELESS_BENCH_TORCH
-  check_gradients<Torch<C>, C>("libtorch", reference, 1e-4);
+    check_gradients<Torch<C>, C>("libtorch", reference, 1e-4);
 #endif
-  // Float central differences carry a rounding error of about ulp(loss) / eps, which is a few
-  // percent of the largest gradient at batch 32: this check only shows they estimate the same thing.
-  if (numerical) check_gradients<Numerical<C>, C>("numerical", reference, 1e-1);
+    // Float central differences carry a rounding error of about ulp(loss) / eps, which is a few
+    // percent of the largest gradient at batch 32: this check only shows they estimate the same thing.
+    if (numerical) check_gradients<Numerical<C>, C>("numerical", reference, 1e-1);
+  }
 
   add<C>("train", "tapeless_fixed", run<TapelessTrain<C, Batch>, C, false>);
   add<C>("train", "tapeless_dynamic", run<TapelessTrain<C, runtime>, C, false>);
   add<C>("train", "handwritten", run<Handwritten<C>, C, false>);
-  add<C>("train", "tape", run<Tape<C>, C, false>);
+  if constexpr (C::all_baselines) {
+    add<C>("train", "tape", run<Tape<C>, C, false>);
 #if TAPELESS_BENCH_TORCH
-  add<C>("train", "libtorch", run<Torch<C>, C, false>);
+    add<C>("train", "libtorch", run<Torch<C>, C, false>);
 #endif
-  if (numerical) add<C>("train", "numerical", run<Numerical<C>, C, false>, 1);
+    if (numerical) add<C>("train", "numerical", run<Numerical<C>, C, false>, 1);
+  }
 
   add<C>("infer", "tapeless_fixed", run<TapelessInfer<C, Batch>, C, true>);
   add<C>("infer", "tapeless_dynamic", run<TapelessInfer<C, runtime>, C, true>);
   add<C>("infer", "handwritten", run<Handwritten<C>, C, true>);
-  add<C>("infer", "tape", run<Tape<C>, C, true>);
+  if constexpr (C::all_baselines) {
+    add<C>("infer", "tape", run<Tape<C>, C, true>);
 #if TAPELESS_BENCH_TORCH
-  add<C>("infer", "libtorch", run<Torch<C>, C, true>);
+    add<C>("infer", "libtorch", run<Torch<C>, C, true>);
 #endif
+  }
+}
+
+// ---- data-parallel training ------------------------------------------------------------------
+
+/// A ParallelTrainer over `threads` threads, from the same weights and data.
+template <class C>
+struct TapelessParallel {
+  typename C::net_type net{seed};
+  tapeless::ParallelTrainer<typename C::net_type, tapeless::SoftmaxCrossEntropy<>, C::batch> trainer;
+  tapeless::Sgd<float> sgd{net, tapeless::SgdOptions{C::learning_rate}};
+  TapelessParallel(const typename C::Data& d, int threads) : trainer(net, threads) {
+    trainer.inputs().value() = C::x_of(d);
+    for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
+  }
+  float step() { return static_cast<float>(trainer.step(sgd).loss); }
+};
+
+/// parallel/<config>/trainer (one thread) and parallel/<config>/threads<N>, N the machine's
+/// cores: bench/run times these without pinning, apart from the one-core run.
+template <int Batch, class W>
+void configure_parallel() {
+  using C = Config<UseRelu, Batch, W>;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  {
+    const typename C::Data d = C::data();
+    TapelessTrain<C, Batch> one(d);
+    TapelessParallel<C> many(d, cores);
+    const std::vector<float> reference = one.gradients();
+    many.trainer.compute();
+    const auto& g = many.net.gradients();
+    const double dev = deviation(std::vector<float>(g.data(), g.data() + g.size()), reference);
+    if (!(dev <= 1e-5)) {
+      std::fprintf(stderr, "mlp_bench: ParallelTrainer's gradients on %s differ from Trainer's: %.3e\n",
+                   C::name().c_str(), dev);
+      std::exit(1);
+    }
+  }
+  benchmark::RegisterBenchmark(("parallel/" + C::name() + "/trainer").c_str(), run<TapelessTrain<C, Batch>, C, false>,
+                               8)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark(("parallel/" + C::name() + "/threads" + std::to_string(cores)).c_str(),
+                               [cores](benchmark::State& state) {
+                                 const typename C::Data d = C::data();
+                                 TapelessParallel<C> t(d, cores);
+                                 for (int i = 0; i < 2; ++i) benchmark::DoNotOptimize(t.step());
+                                 const auto steps = bench::heap::during([&] {
+                                   for (int i = 0; i < 8; ++i) benchmark::DoNotOptimize(t.step());
+                                 });
+                                 for (auto _ : state) benchmark::DoNotOptimize(t.step());
+                                 state.counters["allocs_per_step"] = double(steps.allocations) / 8;
+                               })
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
+}
+
+// ---- one core's multiply-add peak -----------------------------------------------------------
+
+/// Multiply-adds per second one core sustains on the widest SIMD packet of S this build targets:
+/// 12 independent chains of acc = acc * a + b (enough to hide the FMA latency on two ports), all
+/// in registers. The report divides each configuration's FLOP count per step by its time and by
+/// this peak. Counted as 2 FLOPs per multiply-add per lane.
+template <class S>
+void fma_peak(benchmark::State& state) {
+  using P = typename Eigen::internal::packet_traits<S>::type;
+  constexpr int lanes = Eigen::internal::packet_traits<S>::size;
+  constexpr int chains = 12, rounds = 1000;
+  const P a = Eigen::internal::pset1<P>(S(0.999999)), b = Eigen::internal::pset1<P>(S(1e-6));
+  P acc[chains];
+  for (int k = 0; k < chains; ++k) acc[k] = Eigen::internal::pset1<P>(S(k));
+  for (auto _ : state) {
+    for (int r = 0; r < rounds; ++r)
+      for (int k = 0; k < chains; ++k) acc[k] = Eigen::internal::pmadd(acc[k], a, b);
+    for (int k = 0; k < chains; ++k) benchmark::DoNotOptimize(acc[k]);
+  }
+  state.counters["flops"] =
+      benchmark::Counter(double(state.iterations()) * rounds * chains * lanes * 2, benchmark::Counter::kIsRate);
+  state.counters["lanes"] = lanes;
 }
 
 }  // namespace
@@ -310,6 +440,12 @@ int main(int argc, char** argv) {
   configure<UseRelu, 128, Widths<784, 128, 64, 10>>(false);
   configure<UseSigmoid, 32, Widths<784, 128, 64, 10>>(false);
   configure<UseRelu, 128, Widths<784, 256, 10>>(false);
+  // SimpleChains.jl's published example: 24-8-2, tanh, MSE, double, batch 200
+  configure<UseTanh, 200, Widths<24, 8, 2>, double, UseMse>(false);
+  configure_parallel<64, Widths<784, 256, 10>>();
+  configure_parallel<128, Widths<784, 256, 10>>();
+  benchmark::RegisterBenchmark("peak/fma/f32", fma_peak<float>)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("peak/fma/f64", fma_peak<double>)->Unit(benchmark::kMicrosecond);
 #if TAPELESS_BENCH_TORCH
   benchmark::AddCustomContext("libtorch", bench::TorchMlp::version());
 #else

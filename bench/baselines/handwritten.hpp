@@ -64,6 +64,18 @@ struct Sigmoid {
   }
 };
 
+struct Tanh {
+  template <class Z, class A>
+  static void apply(const Z& z, A& a) {
+    a = z.array().tanh().matrix();
+  }
+  template <class DA, class Z, class A, class DZ>
+  static void derivative(const DA& da, const Z&, const A& a, DZ& dz) {
+    using S = typename Z::Scalar;
+    dz = (da.array() * (S(1) - a.array().square())).matrix();
+  }
+};
+
 /// One layer: its parameters, their gradients, and the cached z and a of the last forward pass.
 template <class S, bool Fixed, int Batch, int In, int Out, class Act>
 struct Dense {
@@ -104,6 +116,8 @@ struct Dense {
 /// Softmax + cross-entropy averaged over the batch, on class indices; dz = (p - onehot) / m.
 template <class S, bool Fixed, int Batch, int Classes>
 struct SoftmaxCe {
+  using targets_type = std::vector<int>;
+  static targets_type make_targets(Eigen::Index batch) { return targets_type(static_cast<std::size_t>(batch)); }
   matrix_t<S, Fixed, Batch, Classes> p;
   matrix_t<S, Fixed, Batch, 1> row_max, row_sum;
 
@@ -118,11 +132,28 @@ struct SoftmaxCe {
     for (Eigen::Index i = 0; i < z.rows(); ++i) loss += std::log(row_sum(i)) + row_max(i) - z(i, labels[i]);
     return loss / S(z.rows());
   }
-  template <class DZ>
-  void backward(const std::vector<int>& labels, DZ& dz) const {
+  template <class Z, class DZ>
+  void backward(const Z&, const std::vector<int>& labels, DZ& dz) const {
     const S m = S(p.rows());
     dz = (p.array() / (m * row_sum.replicate(1, Classes).array())).matrix();
     for (Eigen::Index i = 0; i < p.rows(); ++i) dz(i, labels[i]) -= S(1) / m;
+  }
+};
+
+/// Mean squared error over every coefficient; da = 2 (a - t) / n.
+template <class S, bool Fixed, int Batch, int Out>
+struct Mse {
+  using targets_type = matrix_t<S, Fixed, Batch, Out>;
+  static targets_type make_targets(Eigen::Index batch) { return targets_type::Zero(batch, Out); }
+  explicit Mse(Eigen::Index) {}
+
+  template <class A>
+  S forward(const A& a, const targets_type& t) const {
+    return (a - t).squaredNorm() / S(a.size());
+  }
+  template <class A, class DA>
+  void backward(const A& a, const targets_type& t, DA& da) const {
+    da = (a - t) * (S(2) / S(a.size()));
   }
 };
 
@@ -130,25 +161,25 @@ struct SoftmaxCe {
 template <int... W>
 struct Widths {};
 
-template <class S, class Act, int Batch, class W>
+template <class S, class Act, int Batch, class W, template <class, bool, int, int> class Loss = SoftmaxCe>
 class HandMlp;
 
-/// Two layers: In -> H (Act) -> Out (logits).
-template <class S, class Act, int Batch, int In, int H, int Out>
-class HandMlp<S, Act, Batch, Widths<In, H, Out>> {
+/// Two layers: In -> H (Act) -> Out (logits), and the loss (softmax-CE on labels, or MSE).
+template <class S, class Act, int Batch, int In, int H, int Out, template <class, bool, int, int> class Loss>
+class HandMlp<S, Act, Batch, Widths<In, H, Out>, Loss> {
  public:
   using scalar_type = S;
   static constexpr bool fixed = fixed_size_v<Batch, In, H, Out>;
   using input_type = matrix_t<S, fixed, Batch, In>;
 
   explicit HandMlp(Eigen::Index batch = Batch == runtime_batch ? 1 : Batch)
-      : x(batch, In), labels(static_cast<std::size_t>(batch)), l1(batch), l2(batch), ce(batch) {}
+      : x(batch, In), labels(Loss<S, fixed, Batch, Out>::make_targets(batch)), l1(batch), l2(batch), ce(batch) {}
 
   input_type x;
-  std::vector<int> labels;
+  typename Loss<S, fixed, Batch, Out>::targets_type labels;  ///< class indices, or targets for MSE
   Dense<S, fixed, Batch, In, H, Act> l1;
   Dense<S, fixed, Batch, H, Out, Identity> l2;
-  SoftmaxCe<S, fixed, Batch, Out> ce;
+  Loss<S, fixed, Batch, Out> ce;
 
   const auto& infer() {
     l1.forward(x);
@@ -159,7 +190,7 @@ class HandMlp<S, Act, Batch, Widths<In, H, Out>> {
   /// Forward, loss, backward: every gradient, and the loss.
   S compute() {
     const S value = loss();
-    ce.backward(labels, l2.da);
+    ce.backward(l2.a, labels, l2.da);
     l2.backward(l1.a);
     l2.input_gradient(l1.da);
     l1.backward(x);
@@ -177,23 +208,28 @@ class HandMlp<S, Act, Batch, Widths<In, H, Out>> {
   }
 };
 
-/// Three layers: In -> H1 (Act) -> H2 (Act) -> Out (logits).
-template <class S, class Act, int Batch, int In, int H1, int H2, int Out>
-class HandMlp<S, Act, Batch, Widths<In, H1, H2, Out>> {
+/// Three layers: In -> H1 (Act) -> H2 (Act) -> Out (logits), and the loss.
+template <class S, class Act, int Batch, int In, int H1, int H2, int Out, template <class, bool, int, int> class Loss>
+class HandMlp<S, Act, Batch, Widths<In, H1, H2, Out>, Loss> {
  public:
   using scalar_type = S;
   static constexpr bool fixed = fixed_size_v<Batch, In, H1, H2, Out>;
   using input_type = matrix_t<S, fixed, Batch, In>;
 
   explicit HandMlp(Eigen::Index batch = Batch == runtime_batch ? 1 : Batch)
-      : x(batch, In), labels(static_cast<std::size_t>(batch)), l1(batch), l2(batch), l3(batch), ce(batch) {}
+      : x(batch, In),
+        labels(Loss<S, fixed, Batch, Out>::make_targets(batch)),
+        l1(batch),
+        l2(batch),
+        l3(batch),
+        ce(batch) {}
 
   input_type x;
-  std::vector<int> labels;
+  typename Loss<S, fixed, Batch, Out>::targets_type labels;  ///< class indices, or targets for MSE
   Dense<S, fixed, Batch, In, H1, Act> l1;
   Dense<S, fixed, Batch, H1, H2, Act> l2;
   Dense<S, fixed, Batch, H2, Out, Identity> l3;
-  SoftmaxCe<S, fixed, Batch, Out> ce;
+  Loss<S, fixed, Batch, Out> ce;
 
   const auto& infer() {
     l1.forward(x);
@@ -204,7 +240,7 @@ class HandMlp<S, Act, Batch, Widths<In, H1, H2, Out>> {
   S loss() { return ce.forward(infer(), labels); }
   S compute() {
     const S value = loss();
-    ce.backward(labels, l3.da);
+    ce.backward(l3.a, labels, l3.da);
     l3.backward(l2.a);
     l3.input_gradient(l2.da);
     l2.backward(l1.a);

@@ -1,7 +1,8 @@
 // The main job: train a 784-256-10 ReLU MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)
-// with Adam, on one core, and print the test accuracy.
+// with Adam, each batch split over every core (ParallelTrainer), and print the test accuracy.
 //
 //   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]   (--help: all)
+//                 [--threads N]                     (default: every core; 1: one core)
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
 //   (the CSV has one row per epoch: loss, accuracies, seconds, and each parameter's gradient norm
@@ -19,6 +20,7 @@
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/parallel_trainer.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/adam.hpp"
 
@@ -38,6 +40,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -51,6 +54,7 @@ struct Options {
   double lr = 1e-3;
   std::uint64_t seed = 1;
   Index limit = 0;  // 0: every training image
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string csv = "fashion_mnist.csv";
   std::string save;  // where to save the trained model ("" : do not)
@@ -79,16 +83,19 @@ T whole(const std::string& flag, const std::string& text) {
 Options parse(int argc, char** argv) {
   Options o;
   CLI::App app(
-      "Trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST, on one core, and prints its test "
+      "Trains a 784-256-10 ReLU MLP with Adam on Fashion-MNIST, on every core, and prints its test "
       "accuracy; or, with --load, evaluates a saved model.",
       "fashion_mnist");
   std::string epochs = std::to_string(o.epochs), batch = std::to_string(o.batch), lr = "0.001",
-              seed = std::to_string(o.seed), limit = std::to_string(o.limit);
+              seed = std::to_string(o.seed), limit = std::to_string(o.limit), threads = std::to_string(o.threads);
   app.add_option("--epochs", epochs, "passes over the training set (>= 1)")->capture_default_str()->type_name("N");
   app.add_option("--batch", batch, "samples per step (>= 1)")->capture_default_str()->type_name("N");
   app.add_option("--lr", lr, "Adam's learning rate (finite, > 0)")->capture_default_str()->type_name("X");
   app.add_option("--seed", seed, "initial weights and shuffling")->capture_default_str()->type_name("N");
   app.add_option("--limit", limit, "train on the first N images only (0: all)")->capture_default_str()->type_name("N");
+  app.add_option("--threads", threads, "threads each batch is split over (>= 1; default: every core)")
+      ->capture_default_str()
+      ->type_name("N");
   app.add_option("--data", o.data, "directory of the IDX files (Debian's dataset-fashion-mnist)")
       ->capture_default_str()
       ->type_name("DIR");
@@ -111,10 +118,12 @@ Options parse(int argc, char** argv) {
   o.lr = whole<double>("--lr", lr);
   o.seed = whole<std::uint64_t>("--seed", seed);
   o.limit = whole<Index>("--limit", limit);
+  o.threads = whole<int>("--threads", threads);
   if (o.epochs < 1) usage("--epochs must be at least 1");
   if (o.batch < 1) usage("--batch must be at least 1");
   if (!std::isfinite(o.lr) || o.lr <= 0) usage("--lr must be a finite number > 0");
   if (o.limit < 0) usage("--limit must be 0 (all) or positive");
+  if (o.threads < 1) usage("--threads must be at least 1");
   return o;
 }
 
@@ -140,10 +149,11 @@ Dataset load(const std::string& dir, const std::string& prefix) {
 
 using Mlp = Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>;
 using Net = Network<Mlp, float>;
-using Train = Trainer<Net, SoftmaxCrossEntropy<>>;
+using Train = Trainer<Net, SoftmaxCrossEntropy<>>;                  // evaluation
+using ParallelTrain = ParallelTrainer<Net, SoftmaxCrossEntropy<>>;  // training
 
 // Copies rows `order[first, first + n)` of the data set into the trainer's batch.
-void fill(Train& t, const Dataset& d, const std::vector<Index>& order, Index first, Index n) {
+void fill(ParallelTrain& t, const Dataset& d, const std::vector<Index>& order, Index first, Index n) {
   if (t.inputs().rows() != n) {
     t.inputs().resize(n);
     t.targets().resize(n);
@@ -155,7 +165,7 @@ void fill(Train& t, const Dataset& d, const std::vector<Index>& order, Index fir
   }
 }
 
-Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const Train& t) {
+Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const ParallelTrain& t) {
   Index hits = 0;
   for (Index r = 0; r < logits.rows(); ++r) {
     Index best = 0;
@@ -205,10 +215,11 @@ int run(const Options& o) {
     usage("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(n) + " training images");
   std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
             << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
-            << "\n";
+            << ", " << o.threads << (o.threads == 1 ? " thread" : " threads") << "\n";
 
   Net net(o.seed, Init::he);
-  Train trainer(net, o.batch);
+  Train evaluator(net, 1000);  // the test set's forward passes, 1000 rows at a time
+  ParallelTrain trainer(net, o.threads, o.batch);
   Adam optimizer(net, {.lr = o.lr});
   Rng shuffle(o.seed + 1);
   // the CSV: one row per epoch; besides loss and accuracy, each parameter's gradient norm averaged
@@ -245,7 +256,7 @@ int run(const Options& o) {
       const std::vector<GradientNorm> norms = gradient_norms(net);  // the step's gradients, still in place
       for (std::size_t k = 0; k < norm_sums.size(); ++k) norm_sums[k] += norms[k].norm;
       ++steps;
-      hits += correct(trainer.infer(), trainer);
+      hits += correct(trainer.output(), trainer);  // the step's own logits: no second forward pass
       seen += rows;
       if (tty && (b % 20 == 0 || b + 1 == batches)) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -258,7 +269,7 @@ int run(const Options& o) {
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    test_accuracy = accuracy(trainer, test);
+    test_accuracy = accuracy(evaluator, test);
     if (tty) std::printf("\r%*s\r", 100, "");
     std::printf(
         "epoch %2d/%d  loss %.4f  train acc %.4f  test acc %.4f  %.1f s/epoch  %.0f samples/s%s\n", epoch, o.epochs,

@@ -5,7 +5,9 @@
 /// - io/safetensors.hpp and io/checkpoint.hpp: nlohmann-json 3;
 /// - io/file.hpp: nothing more.
 /// Include io/ headers yourself and link `tapeless::io` (find_package(tapeless COMPONENTS io)),
-/// which brings zlib and nlohmann-json.
+/// which brings zlib and nlohmann-json. network/parallel_trainer.hpp (training on several threads)
+/// is not included either: it brings <thread> and <barrier>, which a single-threaded program
+/// should not pay for; include it yourself.
 #pragma once
 
 #include "tapeless/check/gradient_check.hpp"

@@ -1,7 +1,7 @@
 // The benchmark's baselines compute the same gradients as tapeless: the hand-written Eigen
 // backprop and the minimal tape to 1e-12 in double, the numerical gradient to 1e-6; fixed-size
-// and dynamic storage, ReLU and Sigmoid, two and three layers. (mlp_bench checks libtorch's, and
-// these again in float, before it times anything.)
+// and dynamic storage, ReLU, Sigmoid and Tanh, softmax-CE and MSE, two and three layers. (mlp_bench checks libtorch's,
+// and these again in float, before it times anything.)
 #define BOOST_TEST_MODULE bench_baselines
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
@@ -104,4 +104,28 @@ BOOST_AUTO_TEST_CASE(handwritten_runtime_batch) {
 BOOST_AUTO_TEST_CASE(tape_relu_and_sigmoid) {
   check_tape<Small, 5>(bench::tape::TapeMlp<double>::Activation::relu, {4, 16, 16, 3});
   check_tape<Wide, dynamic>(bench::tape::TapeMlp<double>::Activation::sigmoid, {40, 48, 10});
+}
+
+BOOST_AUTO_TEST_CASE(handwritten_tanh_mse_double_batch_200) {
+  // mlp_bench's SimpleChains configuration: 24-8-2, tanh, MSE, double, batch 200
+  using Net = Network<Sequential<Linear<24, 8>, Tanh, Linear<8, 2>>, double>;
+  using Hand = bench::HandMlp<double, bench::Tanh, 200, bench::Widths<24, 8, 2>, bench::Mse>;
+  static_assert(!Hand::fixed);  // a batch over 32
+  Net net{5};
+  Trainer<Net, MSE, 200> trainer{net};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (Index j = 0; j < 24; ++j)
+    for (Index i = 0; i < 200; ++i) trainer.inputs().value()(i, j) = u(rng);
+  for (Index j = 0; j < 2; ++j)
+    for (Index i = 0; i < 200; ++i) trainer.targets().value()(i, j) = u(rng);
+  Hand h(200);
+  bench::load_parameters(h, net.values().data());
+  h.x = trainer.inputs().value();
+  h.labels = trainer.targets().value();
+  const double loss = h.compute();
+  BOOST_TEST(loss == trainer.compute().loss, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(deviation(bench::flat_gradients(h), net.gradients()) < 1e-12);
+  bench::numerical_step(h, 1e-6, 0.0);
+  BOOST_TEST(deviation(bench::flat_gradients(h), net.gradients()) < 1e-6);
 }

@@ -287,6 +287,19 @@ BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {
   BOOST_TEST(((trainer.infer() - expect).norm() == 0.0));
 }
 
+BOOST_AUTO_TEST_CASE(output_is_the_logits_the_step_took_its_loss_on) {
+  Network<Mlp, double> net(8);
+  Trainer<Network<Mlp, double>, SoftmaxCrossEntropy<>> trainer(net, 3);
+  test::randomize(trainer.inputs());
+  for (Index i = 0; i < 3; ++i) trainer.targets()(i, 0) = static_cast<int>(i);
+  const Eigen::MatrixXd before = eval(net.forward(input(trainer.inputs())));  // the weights before the step
+  Sgd sgd(net, {.lr = 0.5});
+  BOOST_TEST_REQUIRE(trainer.step(sgd).ok());
+  BOOST_TEST(((trainer.output() - before).norm() == 0.0));
+  BOOST_TEST(((trainer.infer() - before).norm() > 1e-3));            // the update moved them: the test can tell
+  BOOST_TEST(((trainer.output() - trainer.infer()).norm() == 0.0));  // and infer() refreshes it
+}
+
 BOOST_AUTO_TEST_CASE(three_layer_sigmoid_mlp_matches_the_notes_backward_pass) {
   // Reference notes (000, BackwardPassDemo): sigmoid hidden layers, softmax + CE on one-hot rows.
   using Layers = Sequential<Linear<6, 8>, Sigmoid, Linear<8, 5>, Sigmoid, Linear<5, 3>>;

@@ -1,5 +1,6 @@
 // optim/: SGD (momentum, weight decay) and Adam against their formulas written out per
-// coefficient; clipping by global norm and by value; gradient norms and their flags.
+// coefficient, and in slices against one update; clipping by global norm and by value; gradient
+// norms and their flags.
 #define BOOST_TEST_MODULE optim_optimizers
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
@@ -58,6 +59,42 @@ BOOST_AUTO_TEST_CASE(adam_with_bias_correction_and_weight_decay) {
   }
   BOOST_TEST(adam.step_count() == 4);
   BOOST_TEST(((net.values() - w).norm() < 1e-14));
+}
+
+// The update in slices (plan, check each, commit each, finish), as ParallelTrainer runs it on
+// several threads, gives update()'s bits, whatever the split; a slice that fails its check
+// stops the commit by the caller's choice, and nothing has changed.
+template <class Optimizer>
+void check_slices_equal_update(Optimizer& whole, Optimizer& sliced, Net& a, Net& b) {
+  for (int t = 1; t <= 3; ++t) {
+    a.gradients().setLinSpaced(-1.0 * t, 2.0);
+    b.gradients() = a.gradients();
+    BOOST_TEST_REQUIRE(whole.update(a));
+    const auto plan = sliced.plan();
+    const Index n = b.values().size(), cuts[] = {0, 1, n / 2, n};
+    for (int k = 0; k < 3; ++k)
+      BOOST_TEST_REQUIRE(sliced.check(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]));
+    for (int k = 0; k < 3; ++k) sliced.commit(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]);
+    sliced.finish(plan);
+    BOOST_TEST((a.values().array() == b.values().array()).all());
+  }
+  b.gradients()(b.values().size() - 1) = std::nan("");
+  const auto plan = sliced.plan();
+  BOOST_TEST(sliced.check(plan, b.values(), b.gradients(), 0, 1));  // the first slice is clean
+  BOOST_TEST(!sliced.check(plan, b.values(), b.gradients(), 1, b.values().size() - 1));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_and_adam_in_slices_equal_one_update) {
+  Net a(3), b(3);
+  Sgd s1(a, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}),
+      s2(b, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+  check_slices_equal_update(s1, s2, a, b);
+  BOOST_TEST((s1.velocity().array() == s2.velocity().array()).all());
+  Net c(4), d(4);
+  Adam a1(c, {.weight_decay = 0.1}), a2(d, {.weight_decay = 0.1});
+  check_slices_equal_update(a1, a2, c, d);
+  BOOST_TEST(a2.step_count() == 3);
+  BOOST_TEST((a1.second_moment().array() == a2.second_moment().array()).all());
 }
 
 BOOST_AUTO_TEST_CASE(clipping) {

@@ -72,6 +72,9 @@ struct Clip {
   double max_value = 0;
 };
 
+template <class Net, class Loss, int Batch>
+class ParallelTrainer;
+
 template <class Net, class Loss, int Batch = dynamic>
 class Trainer {
  public:
@@ -135,7 +138,54 @@ class Trainer {
   /// check it first); an optimizer whose `update` returns void is trusted with finite gradients.
   template <class Optimizer>
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
-    StepResult r = forward_backward();
+    return finish_step(optimizer, clip, forward_backward());
+  }
+
+  /// The network's output for the current inputs (batch x Net::out).
+  const auto& infer() { return run_inference(); }
+
+  /// The network's output (batch x Net::out) as the last compute(), step() or infer() computed
+  /// it: for step(), before the update, the logits the step's loss was taken on (what a training
+  /// accuracy counts, with no second forward pass).
+  const auto& output() const noexcept { return s_->chain.value(); }
+
+  /// The mean loss (and, for class-index targets, the accuracy) over a whole data set: `x` has
+  /// one row per sample (Net::in columns), `y` its targets (as many rows, the targets' columns).
+  /// Forward passes only, batch by batch through this trainer's own programs (its batch tensors
+  /// are overwritten; the gradients and weights are not touched). A last, partial batch is
+  /// padded with copies of its first row and that row's loss taken out again (one more forward),
+  /// so a fixed batch evaluates any number of rows; the result equals one pass over all rows to
+  /// rounding. Throws shape_error for mismatched shapes, std::invalid_argument for no rows.
+  template <class X, class Y>
+  Evaluation evaluate(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y);
+
+  /// What went wrong in step `r`, in words: "the loss is nan", "the gradient of 0.weight holds
+  /// inf at (3, 1)", or "the update would not be finite ...". Reads the gradients the step left,
+  /// so call it before the next step. Allocates (a string): for the error path only.
+  std::string explain(const StepResult& r) const;
+
+ private:
+  // The batch's tensors and the programs that refer to them (and to each other), at one address.
+  struct State {
+    input_type x;
+    target_type y;
+    chain_type chain;
+    loss_program loss;
+    State(typename Net::params_type& params, Index batch)
+        : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {}
+  };
+  Net* net_;
+  std::unique_ptr<State> s_;
+
+  template <class, class, int>
+  friend class ParallelTrainer;
+  /// A shard of a ParallelTrainer: the gradients go where `params` points (a shard's buffer).
+  Trainer(Net& net, typename Net::params_type& params, Index batch)
+      : net_(&net), s_(std::make_unique<State>(params, batch)) {}
+  /// The rest of step() once the gradients are in the network's buffer: the checks, clipping
+  /// and the optimizer's update, or nothing if `r` already failed.
+  template <class Optimizer>
+  StepResult finish_step(Optimizer& optimizer, Clip clip, StepResult r) {
     if (!r.ok()) return r;
     Net& net = *net_;
     constexpr bool checks_update = requires {
@@ -160,37 +210,6 @@ class Trainer {
     return r;
   }
 
-  /// The network's output for the current inputs (batch x Net::out).
-  const auto& infer() { return run_inference(); }
-
-  /// The mean loss (and, for class-index targets, the accuracy) over a whole data set: `x` has
-  /// one row per sample (Net::in columns), `y` its targets (as many rows, the targets' columns).
-  /// Forward passes only, batch by batch through this trainer's own programs (its batch tensors
-  /// are overwritten; the gradients and weights are not touched). A last, partial batch is
-  /// padded with copies of its first row and that row's loss taken out again (one more forward),
-  /// so a fixed batch evaluates any number of rows; the result equals one pass over all rows to
-  /// rounding. Throws shape_error for mismatched shapes, std::invalid_argument for no rows.
-  template <class X, class Y>
-  Evaluation evaluate(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y);
-
-  /// What went wrong in step `r`, in words: "the loss is nan", "the gradient of 0.weight holds
-  /// inf at (3, 1)", or "the update would not be finite ...". Reads the gradients the step left,
-  /// so call it before the next step. Allocates (a string): for the error path only.
-  std::string explain(const StepResult& r) const;
-
- private:
-  // The batch's tensors and the programs that refer to them (and to each other), at one address.
-  struct State {
-    input_type x;
-    target_type y;
-    chain_type chain;
-    loss_program loss;
-    State(Net& net, Index batch)
-        : x(make_input(batch)), y(make_target(batch)), chain(x, net.params()), loss(make_loss(chain.output(), y)) {}
-  };
-  Net* net_;
-  std::unique_ptr<State> s_;
-
   using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
   StepResult forward_backward();
   const output_value& run_inference();
@@ -203,7 +222,8 @@ class Trainer {
 // them (docs/tutorial.md, "One network, many translation units").
 
 template <class Net, class Loss, int Batch>
-Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch) : net_(&net), s_(std::make_unique<State>(net, batch)) {}
+Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch)
+    : net_(&net), s_(std::make_unique<State>(net.params(), batch)) {}
 
 template <class Net, class Loss, int Batch>
 Trainer<Net, Loss, Batch>::~Trainer() = default;

@@ -50,26 +50,51 @@ class Adam {
   /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
   /// is not finite (a non-finite gradient included).
   bool update(vector_type& w, const vector_type& g) {
-    const std::int64_t t = step_ < max_steps ? step_ + 1 : step_;
-    const double b1 = options_.beta1, b2 = options_.beta2;
-    const S c1 = static_cast<S>(1 - std::pow(b1, static_cast<double>(t)));
-    const S c2 = static_cast<S>(1 - std::pow(b2, static_cast<double>(t)));
-    const S wd = static_cast<S>(options_.weight_decay), lr = static_cast<S>(options_.lr),
-            eps = static_cast<S>(options_.eps);
-    const S sb1 = static_cast<S>(b1), sb2 = static_cast<S>(b2);
-    // the expressions checked are the ones committed (coefficient-wise, so reading m_, v_ and w
-    // while assigning them is safe)
-    const auto gd = g.array() + wd * w.array();
-    const auto m = sb1 * m_.array() + (1 - sb1) * gd;
-    const auto v = sb2 * v_.array() + (1 - sb2) * gd.square();
-    const auto step = [&](const auto& mm, const auto& vv) { return lr * (mm / c1) / ((vv / c2).sqrt() + eps); };
-    if (!detail::all_finite_with_headroom(m, v, w.array() - step(m, v))) return false;
-    m_.array() = m;
-    v_.array() = v;
-    w.array() -= step(m_.array(), v_.array());
-    step_ = t;
+    const Plan p = plan();
+    if (!check(p, w, g, 0, w.size())) return false;
+    commit(p, w, g, 0, w.size());
+    finish(p);
     return true;
   }
+
+  /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
+  /// `plan()` once; `check` every slice [first, first + n) of the parameters; only if every
+  /// slice passed, `commit` every slice and `finish` once. Any split gives `update`'s result.
+  struct Plan {
+    std::int64_t t;
+    S c1, c2, wd, lr, eps, b1, b2;
+  };
+  Plan plan() const {
+    const std::int64_t t = step_ < max_steps ? step_ + 1 : step_;
+    const double b1 = options_.beta1, b2 = options_.beta2;
+    return {t,
+            static_cast<S>(1 - std::pow(b1, static_cast<double>(t))),
+            static_cast<S>(1 - std::pow(b2, static_cast<double>(t))),
+            static_cast<S>(options_.weight_decay),
+            static_cast<S>(options_.lr),
+            static_cast<S>(options_.eps),
+            static_cast<S>(b1),
+            static_cast<S>(b2)};
+  }
+  /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
+  bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
+    return slice(*this, p, w, g, first, n,
+                 [&](const auto& m, const auto& v, const auto& step, const auto& ws, auto&, auto&) {
+                   return detail::all_finite_with_headroom(m, v, ws - step(m, v));
+                 });
+  }
+  /// Commits the slice's update: the expressions `check` tested.
+  void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
+    slice(*this, p, w, g, first, n, [&](const auto& m, const auto& v, const auto& step, auto ws, auto ms, auto vs) {
+      // coefficient-wise, so reading m_, v_ and w while assigning them is safe
+      ms = m;
+      vs = v;
+      ws -= step(ms, vs);
+      return true;
+    });
+  }
+  void finish(const Plan& p) { step_ = p.t; }
+
   template <class Net>
   bool update(Net& net) {
     return update(net.values(), net.gradients());
@@ -114,6 +139,21 @@ class Adam {
     detail::require_rate<S>("Adam", "eps", o.eps);
     detail::require_non_negative<S>("Adam", "weight_decay", o.weight_decay);
     return o;
+  }
+
+  // Calls f(m, v, step, w, m_, v_) with the slice's new moments and step as expressions, and the
+  // slice of w and of the moments as arrays to assign.
+  // (Self: a const Adam for check, which assigns nothing.)
+  template <class Self, class W, class F>
+  static bool slice(Self& self, const Plan& p, W& w, const vector_type& g, Index first, Index n, F&& f) {
+    auto ws = w.segment(first, n).array();
+    auto ms = self.m_.segment(first, n).array();
+    auto vs = self.v_.segment(first, n).array();
+    const auto gd = g.segment(first, n).array() + p.wd * ws;
+    const auto m = p.b1 * ms + (1 - p.b1) * gd;
+    const auto v = p.b2 * vs + (1 - p.b2) * gd.square();
+    const auto step = [&](const auto& mm, const auto& vv) { return p.lr * (mm / p.c1) / ((vv / p.c2).sqrt() + p.eps); };
+    return f(m, v, step, ws, ms, vs);
   }
 
   AdamOptions options_;

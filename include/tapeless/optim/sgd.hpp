@@ -8,6 +8,7 @@
 /// leaves weights and velocity bit for bit as they were. The velocity is allocated once.
 #pragma once
 
+#include "tapeless/core/shape.hpp"
 #include "tapeless/detail/finite.hpp"
 #include "tapeless/optim/options.hpp"
 
@@ -34,21 +35,45 @@ class Sgd {
   /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
   /// is not finite (a non-finite gradient included).
   bool update(vector_type& w, const vector_type& g) {
-    const S lr = static_cast<S>(options_.lr), mu = static_cast<S>(options_.momentum),
-            wd = static_cast<S>(options_.weight_decay);
-    if (options_.momentum == 0) {  // wd = 0 included: one expression less to compile, same memory traffic
-      // the expression checked is the one committed (coefficient-wise: reading w while assigning it is safe)
-      const auto next = w.array() - lr * (g.array() + wd * w.array());
-      if (!detail::all_finite_with_headroom(next)) return false;
-      w.array() = next;
-    } else {
-      const auto v = mu * velocity_.array() + g.array() + wd * w.array();
-      if (!detail::all_finite_with_headroom(v, w.array() - lr * v)) return false;
-      velocity_.array() = v;
-      w.array() -= lr * velocity_.array();
-    }
+    const Plan p = plan();
+    if (!check(p, w, g, 0, w.size())) return false;
+    commit(p, w, g, 0, w.size());
     return true;
   }
+
+  /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
+  /// `plan()` once; `check` every slice [first, first + n) of the parameters; only if every
+  /// slice passed, `commit` every slice and `finish` once. Any split gives `update`'s result.
+  struct Plan {
+    S lr, mu, wd;
+  };
+  Plan plan() const {
+    return {static_cast<S>(options_.lr), static_cast<S>(options_.momentum), static_cast<S>(options_.weight_decay)};
+  }
+  /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
+  bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
+    const auto ws = w.segment(first, n).array();
+    const auto gs = g.segment(first, n).array();
+    if (p.mu == 0)  // wd = 0 included: one expression less to compile, same memory traffic
+      return detail::all_finite_with_headroom(ws - p.lr * (gs + p.wd * ws));
+    const auto v = p.mu * velocity_.segment(first, n).array() + gs + p.wd * ws;
+    return detail::all_finite_with_headroom(v, ws - p.lr * v);
+  }
+  /// Commits the slice's update: the expressions `check` tested (coefficient-wise, so reading w
+  /// while assigning it is safe).
+  void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
+    auto ws = w.segment(first, n).array();
+    const auto gs = g.segment(first, n).array();
+    if (p.mu == 0) {
+      ws = ws - p.lr * (gs + p.wd * ws);
+    } else {
+      auto vs = velocity_.segment(first, n).array();
+      vs = p.mu * vs + gs + p.wd * ws;
+      ws -= p.lr * vs;
+    }
+  }
+  void finish(const Plan&) {}
+
   template <class Net>
   bool update(Net& net) {
     return update(net.values(), net.gradients());

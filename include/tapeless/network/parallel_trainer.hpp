@@ -1,0 +1,345 @@
+/// @file
+/// @brief `ParallelTrainer<Network, Loss, Batch>`: one training step split over N threads, data
+/// parallel.
+///
+/// The batch (Batch rows, or `dynamic`) is cut into N contiguous shards of nearly equal size
+/// (the first Batch % N one row longer; a batch of fewer than N rows leaves the last threads idle). Each shard is a
+/// `Trainer` of its own rows whose gradients go to its own buffer (shard 0's to the network's). A step runs in three
+/// phases separated by a `std::barrier`: each thread copies its rows in and runs its shard's forward and backward pass;
+/// then each thread sums one slice of the gradient vector over the shards, g = sum_k (n_k / B) g_k in shard order, and
+/// checks that slice of the optimizer's update; then, if every slice passed, each thread commits its slice. That is
+/// `Trainer::step`'s contract, split: a non-finite loss, gradient or update leaves every weight and the optimizer's
+/// state untouched. (With clipping, or an optimizer that cannot work in slices, the calling thread applies the update
+/// after the sum, exactly as `Trainer::step` does.) The loss is sum_k (n_k / B) L_k: the batch mean for every built-in
+/// loss, which averages over rows.
+///
+/// - Deterministic: for a given thread count the results are the same bits on every run (each
+///   shard's arithmetic is fixed, and so is the order of the sum). Against one thread they
+///   differ by rounding only (the sum over rows is grouped by shard).
+/// - No allocation per step once built, as long as the batch size stays the same (a run-time
+///   batch that changes size re-splits the shards, which allocates).
+/// - The calling thread is shard 0: N threads means N - 1 `std::jthread`s started at
+///   construction, waiting on the barrier between steps, joined at destruction. No pool of our
+///   own: a barrier per phase is all the coordination a data-parallel step needs (docs/design.md).
+/// - An exception in any shard (a label out of range, say) is rethrown by `step()` or
+///   `compute()` in the calling thread, after every thread has finished the step; nothing is
+///   updated.
+///
+/// Not movable: the threads refer to it. The network must outlive it, as for a Trainer.
+#pragma once
+
+#include "tapeless/network/trainer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <concepts>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace tapeless {
+
+template <class Net, class Loss, int Batch = dynamic>
+class ParallelTrainer {
+ public:
+  using scalar_type = typename Net::scalar_type;
+  using input_type = Tensor<scalar_type, Batch, Net::in>;
+  using target_type = typename Loss::template target_type<scalar_type, Batch, Net::out>;
+  using output_matrix = Eigen::Matrix<scalar_type, Eigen::Dynamic, Net::out>;
+
+  /// Builds `threads` shards of a batch of `batch` rows (ignored when Batch is fixed) and starts
+  /// threads - 1 threads. Throws std::invalid_argument if threads < 1.
+  ParallelTrainer(Net& net, int threads, Index batch = Batch == dynamic ? 1 : Batch);
+  ParallelTrainer(const ParallelTrainer&) = delete;  // the threads refer to this object
+  ParallelTrainer& operator=(const ParallelTrainer&) = delete;
+  ~ParallelTrainer();
+
+  /// The whole batch the next step reads: fill these (resize them for a new batch size).
+  input_type& inputs() noexcept { return x_; }
+  const input_type& inputs() const noexcept { return x_; }
+  target_type& targets() noexcept { return y_; }
+  const target_type& targets() const noexcept { return y_; }
+  int threads() const noexcept { return static_cast<int>(shards_.size()); }
+
+  /// Forward and backward over the batch: the loss, and the gradients in net.gradients().
+  StepResult compute();
+  /// One training step (Trainer::step's contract): the shards' gradients, summed; then the
+  /// optimizer's update checked and committed in slices on every thread (Sgd, Adam, any optimizer
+  /// with plan/check/commit/finish), or, with clipping or another optimizer, the checks, clipping
+  /// and update on the calling thread.
+  template <class Optimizer>
+  StepResult step(Optimizer& optimizer, Clip clip = {}) {
+    if constexpr (sliced<Optimizer>) {
+      if (clip.max_norm == 0 && clip.max_value == 0) return sliced_step(optimizer);
+    }
+    return shards_.front()->trainer.finish_step(optimizer, clip, run());
+  }
+  /// The network's output (batch x Net::out) of the last step's forward pass, gathered from the
+  /// shards (copied into a matrix this object keeps).
+  const output_matrix& output();
+  /// What went wrong in step `r`, in words (Trainer::explain).
+  std::string explain(const StepResult& r) const { return shards_.front()->trainer.explain(r); }
+
+ private:
+  using S = scalar_type;
+  using shard_trainer = Trainer<Net, Loss, dynamic>;
+  struct Shard {
+    Index first = 0, rows = 0;
+    typename Net::vector_type gradients;  // shard 0 writes to the network's own buffer instead
+    S* value_cursor;
+    S* gradient_cursor;
+    typename Net::params_type params;
+    shard_trainer trainer;
+    StepResult result;
+    std::exception_ptr error;
+    bool update_ok = false;  // this thread's slice of the update passed the optimizer's check
+    Shard(Net& net, bool own_buffer, Index n)
+        : gradients(own_buffer ? Net::parameter_size : 0),
+          value_cursor(net.values().data()),
+          gradient_cursor(own_buffer ? gradients.data() : net.gradients().data()),
+          params(value_cursor, gradient_cursor),
+          trainer(net, params, n) {}
+  };
+
+  void split();
+  void forward_backward(std::size_t k);
+  void reduce(std::size_t k);
+  StepResult run();
+  void work(std::size_t k);
+  void phases(std::size_t k);
+
+  // An optimizer whose update can be checked and committed slice by slice (Sgd, Adam): with no
+  // clipping (which needs the global norm first), each thread checks its slice of the update
+  // right after summing it, and commits it once every slice has passed.
+  template <class O>
+  static constexpr bool sliced = requires(O& o, const typename O::Plan& p, typename Net::vector_type& w) {
+    { o.plan() } -> std::same_as<typename O::Plan>;
+    { o.check(p, w, w, Index{}, Index{}) } -> std::same_as<bool>;
+    o.commit(p, w, w, Index{}, Index{});
+    o.finish(p);
+  };
+  struct Job {  // the step's update, type-erased for the workers (set before a step starts)
+    void* optimizer = nullptr;
+    const void* plan = nullptr;
+    bool (*check)(ParallelTrainer&, std::size_t) = nullptr;
+    void (*commit)(ParallelTrainer&, std::size_t) = nullptr;
+  };
+  template <class O>
+  static bool check_slice(ParallelTrainer& t, std::size_t k) {
+    const auto [first, n] = t.slice(k);
+    return static_cast<O*>(t.job_.optimizer)
+        ->check(*static_cast<const typename O::Plan*>(t.job_.plan), t.net_->values(), t.net_->gradients(), first, n);
+  }
+  template <class O>
+  static void commit_slice(ParallelTrainer& t, std::size_t k) {
+    const auto [first, n] = t.slice(k);
+    static_cast<O*>(t.job_.optimizer)
+        ->commit(*static_cast<const typename O::Plan*>(t.job_.plan), t.net_->values(), t.net_->gradients(), first, n);
+  }
+  template <class O>
+  StepResult sliced_step(O& optimizer) {
+    const typename O::Plan plan = optimizer.plan();
+    job_ = {&optimizer, &plan, &check_slice<O>, &commit_slice<O>};
+    StepResult r;
+    try {
+      r = run();
+    } catch (...) {
+      job_ = {};
+      throw;
+    }
+    job_ = {};
+    if (!r.ok()) return r;
+    if (all_updates_ok()) {
+      optimizer.finish(plan);
+    } else if (detail::all_finite(net_->gradients())) {
+      r.status = StepResult::Status::non_finite_update;
+    } else {
+      shards_.front()->trainer.non_finite_gradient(r);
+    }
+    return r;
+  }
+  /// This thread's slice of the parameter vector: [first, first + n).
+  std::pair<Index, Index> slice(std::size_t k) const {
+    const Index n = static_cast<Index>(shards_.size()), size = Net::parameter_size;
+    const Index first = size * static_cast<Index>(k) / n, last = size * (static_cast<Index>(k) + 1) / n;
+    return {first, last - first};
+  }
+  bool losses_finite() const {
+    for (const auto& s : shards_)
+      if (s->rows > 0 && !std::isfinite(s->result.loss)) return false;
+    return true;
+  }
+  bool all_updates_ok() const {
+    for (const auto& s : shards_)
+      if (!s->update_ok) return false;
+    return true;
+  }
+  bool any_error() const {
+    for (const auto& s : shards_)
+      if (s->error) return true;
+    return false;
+  }
+
+  Net* net_;
+  input_type x_;
+  target_type y_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  output_matrix out_;
+  std::barrier<> sync_;
+  std::atomic<bool> stop_{false};
+  Job job_;  // written by the calling thread only while the workers wait for a step
+  std::vector<std::jthread> workers_;
+};
+
+template <class Net, class Loss, int Batch>
+ParallelTrainer<Net, Loss, Batch>::ParallelTrainer(Net& net, int threads, Index batch)
+    : net_(&net),
+      x_([&] {
+        if constexpr (Batch == dynamic)
+          return input_type(batch);
+        else
+          return input_type();
+      }()),
+      y_([&] {
+        if constexpr (Batch == dynamic)
+          return target_type(batch);
+        else
+          return target_type();
+      }()),
+      sync_(threads < 1 ? 1 : threads) {
+  if (threads < 1)
+    throw std::invalid_argument("tapeless::ParallelTrainer: " + std::to_string(threads) + " threads: at least one");
+  shards_.reserve(static_cast<std::size_t>(threads));
+  const Index base = x_.rows() / threads, extra = x_.rows() % threads;
+  for (int k = 0; k < threads; ++k)  // an idle shard still gets a one-row program, used if the batch grows
+    shards_.push_back(std::make_unique<Shard>(net, k > 0, std::max<Index>(1, base + (k < extra ? 1 : 0))));
+  split();
+  workers_.reserve(shards_.size() - 1);
+  try {
+    for (std::size_t k = 1; k < shards_.size(); ++k) workers_.emplace_back([this, k] { work(k); });
+  } catch (...) {  // a thread could not start: the barrier stops expecting the missing ones
+    for (std::size_t k = workers_.size() + 1; k < shards_.size(); ++k) (void)sync_.arrive_and_drop();
+    stop_.store(true, std::memory_order_relaxed);
+    sync_.arrive_and_wait();  // the started workers see stop_ and return; their jthreads join
+    throw;
+  }
+}
+
+template <class Net, class Loss, int Batch>
+ParallelTrainer<Net, Loss, Batch>::~ParallelTrainer() {
+  stop_.store(true, std::memory_order_relaxed);
+  sync_.arrive_and_wait();  // releases the workers, which see stop_ and return; jthread joins
+}
+
+template <class Net, class Loss, int Batch>
+void ParallelTrainer<Net, Loss, Batch>::split() {
+  const Index n = static_cast<Index>(shards_.size());
+  const Index base = x_.rows() / n, extra = x_.rows() % n;
+  Index first = 0;
+  for (Index k = 0; k < n; ++k) {
+    Shard& s = *shards_[static_cast<std::size_t>(k)];
+    s.first = first;
+    s.rows = base + (k < extra ? 1 : 0);
+    if (s.rows > 0 && s.trainer.inputs().rows() != s.rows) {
+      s.trainer.inputs().resize(s.rows);
+      s.trainer.targets().resize(s.rows);
+    }
+    first += s.rows;
+  }
+}
+
+template <class Net, class Loss, int Batch>
+void ParallelTrainer<Net, Loss, Batch>::forward_backward(std::size_t k) {
+  Shard& s = *shards_[k];
+  if (s.rows == 0) return;  // idle: fewer rows than threads
+  try {
+    s.trainer.inputs().value() = x_.value().middleRows(s.first, s.rows);
+    s.trainer.targets().value() = y_.value().middleRows(s.first, s.rows);
+    s.result = s.trainer.forward_backward();
+  } catch (...) {
+    s.error = std::current_exception();
+  }
+}
+
+template <class Net, class Loss, int Batch>
+void ParallelTrainer<Net, Loss, Batch>::reduce(std::size_t k) {
+  // this thread's slice of the gradient vector, summed over the shards in shard order
+  const auto [first, n] = slice(k);
+  const S total = static_cast<S>(x_.rows());
+  auto g = net_->gradients().segment(first, n);
+  g *= static_cast<S>(shards_[0]->rows) / total;
+  for (std::size_t j = 1; j < shards_.size() && shards_[j]->rows > 0; ++j)
+    g += (static_cast<S>(shards_[j]->rows) / total) * shards_[j]->gradients.segment(first, n);
+}
+
+template <class Net, class Loss, int Batch>
+void ParallelTrainer<Net, Loss, Batch>::work(std::size_t k) {
+  for (;;) {
+    sync_.arrive_and_wait();  // a step starts (or the trainer is being destroyed)
+    if (stop_.load(std::memory_order_relaxed)) return;
+    phases(k);
+  }
+}
+
+// A step, as thread k runs it (the caller is thread 0); every thread meets every barrier.
+template <class Net, class Loss, int Batch>
+void ParallelTrainer<Net, Loss, Batch>::phases(std::size_t k) {
+  forward_backward(k);
+  sync_.arrive_and_wait();  // every shard is done: its result and error are visible to every thread
+  const bool clean = !any_error();
+  if (clean) reduce(k);
+  Shard& s = *shards_[k];
+  s.update_ok = job_.check != nullptr && clean && losses_finite() && job_.check(*this, k);
+  sync_.arrive_and_wait();  // every slice is summed and checked
+  if (job_.commit != nullptr && all_updates_ok()) job_.commit(*this, k);
+  sync_.arrive_and_wait();
+}
+
+template <class Net, class Loss, int Batch>
+StepResult ParallelTrainer<Net, Loss, Batch>::run() {
+  if (y_.rows() != x_.rows())
+    throw shape_error("tapeless::ParallelTrainer: inputs of " + std::to_string(x_.rows()) + " rows and targets of " +
+                      std::to_string(y_.rows()) + "; one target row per input row");
+  if (x_.rows() < 1) throw std::invalid_argument("tapeless::ParallelTrainer: an empty batch");
+  if constexpr (Batch == dynamic) {
+    Index rows = 0;
+    for (const auto& s : shards_) rows += s->rows;
+    if (rows != x_.rows()) split();  // a new batch size: the shards are cut again (may allocate)
+  }
+  sync_.arrive_and_wait();  // the workers start their shards
+  phases(0);
+  StepResult r;
+  for (const auto& s : shards_) {
+    if (s->error) {
+      std::exception_ptr e = s->error;
+      for (const auto& t : shards_) t->error = nullptr;
+      std::rethrow_exception(e);
+    }
+    if (s->rows > 0) r.loss += static_cast<double>(s->rows) / static_cast<double>(x_.rows()) * s->result.loss;
+  }
+  if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
+  return r;
+}
+
+template <class Net, class Loss, int Batch>
+StepResult ParallelTrainer<Net, Loss, Batch>::compute() {
+  StepResult r = run();
+  if (r.ok() && !detail::all_finite(net_->gradients())) shards_.front()->trainer.non_finite_gradient(r);
+  return r;
+}
+
+template <class Net, class Loss, int Batch>
+auto ParallelTrainer<Net, Loss, Batch>::output() -> const output_matrix& {
+  out_.resize(x_.rows(), Net::out);
+  for (const auto& s : shards_)
+    if (s->rows > 0) out_.middleRows(s->first, s->rows) = s->trainer.output();
+  return out_;
+}
+
+}  // namespace tapeless
