@@ -51,8 +51,8 @@ class Adam {
   /// is not finite (a non-finite gradient included).
   bool update(vector_type& w, const vector_type& g) {
     const Plan p = plan();
-    if (!check(p, w, g, 0, w.size())) return false;
-    commit(p, w, g, 0, w.size());
+    if (!apply<false>(p, w.array(), g.array(), m_.array(), v_.array())) return false;
+    apply<true>(p, w.array(), g.array(), m_.array(), v_.array());
     finish(p);
     return true;
   }
@@ -78,20 +78,13 @@ class Adam {
   }
   /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
   bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
-    return slice(*this, p, w, g, first, n,
-                 [&](const auto& m, const auto& v, const auto& step, const auto& ws, auto&, auto&) {
-                   return detail::all_finite_with_headroom(m, v, ws - step(m, v));
-                 });
+    return apply<false>(p, w.segment(first, n).array(), g.segment(first, n).array(), m_.segment(first, n).array(),
+                        v_.segment(first, n).array());
   }
   /// Commits the slice's update: the expressions `check` tested.
   void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
-    slice(*this, p, w, g, first, n, [&](const auto& m, const auto& v, const auto& step, auto ws, auto ms, auto vs) {
-      // coefficient-wise, so reading m_, v_ and w while assigning them is safe
-      ms = m;
-      vs = v;
-      ws -= step(ms, vs);
-      return true;
-    });
+    apply<true>(p, w.segment(first, n).array(), g.segment(first, n).array(), m_.segment(first, n).array(),
+                v_.segment(first, n).array());
   }
   void finish(const Plan& p) { step_ = p.t; }
 
@@ -141,19 +134,24 @@ class Adam {
     return o;
   }
 
-  // Calls f(m, v, step, w, m_, v_) with the slice's new moments and step as expressions, and the
-  // slice of w and of the moments as arrays to assign.
-  // (Self: a const Adam for check, which assigns nothing.)
-  template <class Self, class W, class F>
-  static bool slice(Self& self, const Plan& p, W& w, const vector_type& g, Index first, Index n, F&& f) {
-    auto ws = w.segment(first, n).array();
-    auto ms = self.m_.segment(first, n).array();
-    auto vs = self.v_.segment(first, n).array();
-    const auto gd = g.segment(first, n).array() + p.wd * ws;
-    const auto m = p.b1 * ms + (1 - p.b1) * gd;
-    const auto v = p.b2 * vs + (1 - p.b2) * gd.square();
+  // The update of w and the moments m, v from g, as array expressions: checked (Commit false) or
+  // assigned (Commit true), the same expressions either way; coefficient-wise, so reading m, v and
+  // w while assigning them is safe. update() passes whole vectors, check and commit slices: a
+  // Trainer's update compiles no slice code.
+  template <bool Commit, class W, class G, class M, class V>
+  static bool apply(const Plan& p, W w, const G& g, M m, V v) {
+    const auto gd = g + p.wd * w;
+    const auto m_next = p.b1 * m + (1 - p.b1) * gd;
+    const auto v_next = p.b2 * v + (1 - p.b2) * gd.square();
     const auto step = [&](const auto& mm, const auto& vv) { return p.lr * (mm / p.c1) / ((vv / p.c2).sqrt() + p.eps); };
-    return f(m, v, step, ws, ms, vs);
+    if constexpr (!Commit) {
+      return detail::all_finite_with_headroom(m_next, v_next, w - step(m_next, v_next));
+    } else {
+      m = m_next;
+      v = v_next;
+      w -= step(m, v);
+      return true;
+    }
   }
 
   AdamOptions options_;

@@ -36,8 +36,8 @@ class Sgd {
   /// is not finite (a non-finite gradient included).
   bool update(vector_type& w, const vector_type& g) {
     const Plan p = plan();
-    if (!check(p, w, g, 0, w.size())) return false;
-    commit(p, w, g, 0, w.size());
+    if (!apply<false>(p, w.array(), g.array(), velocity_.array())) return false;
+    apply<true>(p, w.array(), g.array(), velocity_.array());
     return true;
   }
 
@@ -52,25 +52,12 @@ class Sgd {
   }
   /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
   bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
-    const auto ws = w.segment(first, n).array();
-    const auto gs = g.segment(first, n).array();
-    if (p.mu == 0)  // wd = 0 included: one expression less to compile, same memory traffic
-      return detail::all_finite_with_headroom(ws - p.lr * (gs + p.wd * ws));
-    const auto v = p.mu * velocity_.segment(first, n).array() + gs + p.wd * ws;
-    return detail::all_finite_with_headroom(v, ws - p.lr * v);
+    return apply<false>(p, w.segment(first, n).array(), g.segment(first, n).array(),
+                        velocity_.segment(first, n).array());
   }
-  /// Commits the slice's update: the expressions `check` tested (coefficient-wise, so reading w
-  /// while assigning it is safe).
+  /// Commits the slice's update: the expressions `check` tested.
   void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
-    auto ws = w.segment(first, n).array();
-    const auto gs = g.segment(first, n).array();
-    if (p.mu == 0) {
-      ws = ws - p.lr * (gs + p.wd * ws);
-    } else {
-      auto vs = velocity_.segment(first, n).array();
-      vs = p.mu * vs + gs + p.wd * ws;
-      ws -= p.lr * vs;
-    }
+    apply<true>(p, w.segment(first, n).array(), g.segment(first, n).array(), velocity_.segment(first, n).array());
   }
   void finish(const Plan&) {}
 
@@ -90,6 +77,30 @@ class Sgd {
     detail::require_non_negative<S>("Sgd", "momentum", o.momentum);
     detail::require_non_negative<S>("Sgd", "weight_decay", o.weight_decay);
     return o;
+  }
+
+  // The update of w (and the velocity v) from g, as array expressions: checked (Commit false) or
+  // assigned (Commit true), the same expressions either way; coefficient-wise, so reading w while
+  // assigning it is safe. update() passes whole vectors, check and commit slices: a Trainer's
+  // update compiles no slice code.
+  template <bool Commit, class W, class G, class V>
+  static bool apply(const Plan& p, W w, const G& g, V v) {
+    if (p.mu == 0) {  // wd = 0 included: one expression less to compile, same memory traffic
+      const auto next = w - p.lr * (g + p.wd * w);
+      if constexpr (!Commit)
+        return detail::all_finite_with_headroom(next);
+      else
+        w = next;
+    } else {
+      const auto velocity = p.mu * v + g + p.wd * w;
+      if constexpr (!Commit) {
+        return detail::all_finite_with_headroom(velocity, w - p.lr * velocity);
+      } else {
+        v = velocity;
+        w -= p.lr * v;
+      }
+    }
+    return true;
   }
 
   SgdOptions options_;
