@@ -197,7 +197,10 @@ def parallel_table(path):
     for b in data["benchmarks"]:
         if b.get("run_type") != "iteration" or b.get("error_occurred"):
             continue
-        _, widths, act, batch, impl = b["run_name"].split("/")
+        parts = b["run_name"].split("/")
+        if parts[-1] == "real_time":  # Google Benchmark's suffix for UseRealTime()
+            parts = parts[:-1]
+        _, widths, act, batch, impl = parts
         scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b["time_unit"]]
         times[(f"{widths} {act} {batch}", impl)].append(b["real_time"] * scale)
         if "allocs_per_step" in b:
