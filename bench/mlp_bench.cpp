@@ -158,19 +158,23 @@ struct Config {
 
 // ---- the implementations, set up on the same weights and data --------------------------------
 
+/// Puts the configuration's batch (inputs, and labels or MSE targets) into a trainer.
+template <class C, class T>
+void load_batch(T& trainer, const typename C::Data& d) {
+  trainer.inputs().value() = C::x_of(d);
+  if constexpr (C::mse)
+    trainer.targets().value() = C::targets_of(d);
+  else
+    for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
+}
+
 template <class C, int B>
 struct TapelessTrain {
   using S = typename C::scalar;
   typename C::net_type net{seed};
   typename C::template trainer_type<B> trainer{net, C::batch};
   tapeless::Sgd<S> sgd{net, tapeless::SgdOptions{C::learning_rate}};
-  explicit TapelessTrain(const typename C::Data& d) {
-    trainer.inputs().value() = C::x_of(d);
-    if constexpr (C::mse)
-      trainer.targets().value() = C::targets_of(d);
-    else
-      for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
-  }
+  explicit TapelessTrain(const typename C::Data& d) { load_batch<C>(trainer, d); }
   S step() { return static_cast<S>(trainer.step(sgd).loss); }
   std::vector<S> gradients() {
     trainer.compute();
@@ -351,17 +355,21 @@ void configure(bool numerical) {
 
 // ---- data-parallel training ------------------------------------------------------------------
 
-/// A ParallelTrainer over `threads` threads, from the same weights and data.
+/// The machine's cores: the threads of the data-parallel cells.
+int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+/// A ParallelTrainer on every core, from the same weights and data.
 template <class C>
 struct TapelessParallel {
   typename C::net_type net{seed};
-  tapeless::ParallelTrainer<typename C::net_type, tapeless::SoftmaxCrossEntropy<>, C::batch> trainer;
+  tapeless::ParallelTrainer<typename C::net_type, tapeless::SoftmaxCrossEntropy<>, C::batch> trainer{net, cores()};
   tapeless::Sgd<float> sgd{net, tapeless::SgdOptions{C::learning_rate}};
-  TapelessParallel(const typename C::Data& d, int threads) : trainer(net, threads) {
-    trainer.inputs().value() = C::x_of(d);
-    for (int r = 0; r < C::batch; ++r) trainer.targets()(r, 0) = d.labels[static_cast<std::size_t>(r)];
-  }
+  explicit TapelessParallel(const typename C::Data& d) { load_batch<C>(trainer, d); }
   float step() { return static_cast<float>(trainer.step(sgd).loss); }
+  std::vector<float> gradients() {
+    trainer.compute();
+    return {net.gradients().data(), net.gradients().data() + net.gradients().size()};
+  }
 };
 
 /// parallel/<config>/trainer (one thread) and parallel/<config>/threads<N>, N the machine's
@@ -369,36 +377,14 @@ struct TapelessParallel {
 template <int Batch, class W>
 void configure_parallel() {
   using C = Config<UseRelu, Batch, W>;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  {
-    const typename C::Data d = C::data();
-    TapelessTrain<C, Batch> one(d);
-    TapelessParallel<C> many(d, cores);
-    const std::vector<float> reference = one.gradients();
-    many.trainer.compute();
-    const auto& g = many.net.gradients();
-    const double dev = deviation(std::vector<float>(g.data(), g.data() + g.size()), reference);
-    if (!(dev <= 1e-5)) {
-      std::fprintf(stderr, "mlp_bench: ParallelTrainer's gradients on %s differ from Trainer's: %.3e\n",
-                   C::name().c_str(), dev);
-      std::exit(1);
-    }
-  }
+  const std::vector<float> reference = TapelessTrain<C, Batch>(C::data()).gradients();
+  check_gradients<TapelessParallel<C>, C>("tapeless_parallel", reference, 1e-5);
   benchmark::RegisterBenchmark(("parallel/" + C::name() + "/trainer").c_str(), run<TapelessTrain<C, Batch>, C, false>,
                                8)
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
-  benchmark::RegisterBenchmark(("parallel/" + C::name() + "/threads" + std::to_string(cores)).c_str(),
-                               [cores](benchmark::State& state) {
-                                 const typename C::Data d = C::data();
-                                 TapelessParallel<C> t(d, cores);
-                                 for (int i = 0; i < 2; ++i) benchmark::DoNotOptimize(t.step());
-                                 const auto steps = bench::heap::during([&] {
-                                   for (int i = 0; i < 8; ++i) benchmark::DoNotOptimize(t.step());
-                                 });
-                                 for (auto _ : state) benchmark::DoNotOptimize(t.step());
-                                 state.counters["allocs_per_step"] = double(steps.allocations) / 8;
-                               })
+  benchmark::RegisterBenchmark(("parallel/" + C::name() + "/threads" + std::to_string(cores())).c_str(),
+                               run<TapelessParallel<C>, C, false>, 8)
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
 }

@@ -164,6 +164,8 @@ class ParallelTrainer {
     }
     return r;
   }
+  /// Shard k's rows of a batch of `rows` split `n` ways: nearly equal, the first rows % n one longer.
+  static Index share(Index rows, Index n, Index k) { return rows / n + (k < rows % n ? 1 : 0); }
   /// This thread's slice of the parameter vector: [first, first + n).
   std::pair<Index, Index> slice(std::size_t k) const {
     const Index n = static_cast<Index>(shards_.size()), size = Net::parameter_size;
@@ -216,9 +218,8 @@ ParallelTrainer<Net, Loss, Batch>::ParallelTrainer(Net& net, int threads, Index 
   if (threads < 1)
     throw std::invalid_argument("tapeless::ParallelTrainer: " + std::to_string(threads) + " threads: at least one");
   shards_.reserve(static_cast<std::size_t>(threads));
-  const Index base = x_.rows() / threads, extra = x_.rows() % threads;
   for (int k = 0; k < threads; ++k)  // an idle shard still gets a one-row program, used if the batch grows
-    shards_.push_back(std::make_unique<Shard>(net, k > 0, std::max<Index>(1, base + (k < extra ? 1 : 0))));
+    shards_.push_back(std::make_unique<Shard>(net, k > 0, std::max<Index>(1, share(x_.rows(), threads, k))));
   split();
   workers_.reserve(shards_.size() - 1);
   try {
@@ -240,12 +241,11 @@ ParallelTrainer<Net, Loss, Batch>::~ParallelTrainer() {
 template <class Net, class Loss, int Batch>
 void ParallelTrainer<Net, Loss, Batch>::split() {
   const Index n = static_cast<Index>(shards_.size());
-  const Index base = x_.rows() / n, extra = x_.rows() % n;
   Index first = 0;
   for (Index k = 0; k < n; ++k) {
     Shard& s = *shards_[static_cast<std::size_t>(k)];
     s.first = first;
-    s.rows = base + (k < extra ? 1 : 0);
+    s.rows = share(x_.rows(), n, k);
     if (s.rows > 0 && s.trainer.inputs().rows() != s.rows) {
       s.trainer.inputs().resize(s.rows);
       s.trainer.targets().resize(s.rows);
