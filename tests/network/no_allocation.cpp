@@ -5,6 +5,7 @@
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
+#include "tapeless/layers/tap.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
@@ -54,4 +55,18 @@ BOOST_AUTO_TEST_CASE(fashion_mnist_sized_model) {
   Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 64);
   Adam adam(net);
   expect_no_allocation(trainer, adam);
+}
+
+BOOST_AUTO_TEST_CASE(tapped_model_with_hooks) {
+  // every ReLU tapped (layers/tap.hpp), and a hook on each that summarises its tap during backward
+  using Net =
+      tap_every_t<ReLU,
+                  Network<Sequential<Linear<8, 32>, ReLU, Residual<Sequential<Linear<32, 32>, ReLU>>, Linear<32, 3>>>>;
+  Net net(4);
+  Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 16);
+  double norms = 0;
+  trainer.on_tap([&](const TapView<float>& t) { norms += t.summary().gradient_norm; });
+  Sgd sgd(net, {.lr = 0.01});
+  expect_no_allocation(trainer, sgd);
+  BOOST_TEST(norms > 0);
 }

@@ -137,6 +137,22 @@ class Program {
     return gradient(w);
   }
 
+  /// Calls f(slot, reachable) for the storage of every node that declares a workspace and
+  /// computes its own value (not an alias), in post-order: `slot.value`, `slot.adj` (`none` where
+  /// the node has no adjoint) and `slot.work`; `reachable` is a `std::bool_constant`, true when
+  /// backward visits the node. How taps are found (ops/tap.hpp); only instantiated where called.
+  template <class F>
+  void for_each_workspace(F&& f) {
+    detail::visit<detail::order::post, state_type::root>(s_.expr, s_.distinct_positions(), [&](auto at, const auto& e) {
+      using E = std::remove_cvref_t<decltype(e)>;
+      if constexpr (!is_leaf_v<E>) {
+        auto& slot = s_.template slot<at()>();
+        if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(slot.work)>, detail::none>)
+          f(slot, std::bool_constant < state_type::template reachable<at(), E> && wants_gradient > {});
+      }
+    });
+  }
+
   /// How many distinct positions the plan has (leaves included): a compile-time fact.
   static constexpr std::size_t positions() { return state_type::size; }
   /// Whether position `i` reads another position's value (decided at construction).
@@ -176,6 +192,8 @@ class Program<InvalidExpr, Wrt...> {
   const value_type& operator[](const T&) const {
     return dummy();
   }
+  template <class F>
+  void for_each_workspace(F&&) {}
 
  private:
   static const value_type& dummy() {

@@ -212,6 +212,12 @@ class chain {
   }
   /// The network's output (after forward()).
   const auto& value() const { return link_at<n - 1>(links_).program.value(); }
+  /// Every layer program's `for_each_workspace(f)`, in layer order (a Trainer finds its taps).
+  template <class F>
+  void for_each_workspace(F&& f) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (link_at<K>(links_).program.for_each_workspace(f), ...); }
+    (std::make_index_sequence<n>{});
+  }
   const output_type& output() const { return link_at<n - 1>(links_).out; }
 
  private:
@@ -251,6 +257,8 @@ requires(!widths_ok<typename Net::layers>()) class chain<Net, Batch, Train> {
   void backward(const Seed&) {}
   const auto& value() const { return *out_.source; }
   const output_type& output() const { return out_; }
+  template <class F>
+  void for_each_workspace(F&&) {}
 
  private:
   output_type out_{};

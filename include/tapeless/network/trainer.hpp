@@ -23,21 +23,26 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/detail/finite.hpp"
 #include "tapeless/engine/program.hpp"
+#include "tapeless/layers/tap.hpp"
 #include "tapeless/network/chain.hpp"
+#include "tapeless/ops/tap.hpp"
 #include "tapeless/optim/clip.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace tapeless {
 
@@ -164,15 +169,54 @@ class Trainer {
   /// so call it before the next step. Allocates (a string): for the error path only.
   std::string explain(const StepResult& r) const;
 
+  /// @name Taps (layers wrapped in `Tap<>`, layers/tap.hpp)
+  /// The network's taps, in the order of its layers: each one's value after the last forward
+  /// pass and its gradient dL/dy after the last backward pass (`TapView`), as the step left them.
+  /// @{
+  using tap_view = TapView<scalar_type>;
+  /// Called during backward with a tap's view, while its adjoint is in cache. Set before
+  /// training (setting one may allocate); calling it allocates nothing.
+  using tap_hook = std::function<void(const tap_view&)>;
+  /// How many taps the network has.
+  static constexpr std::size_t tap_count() noexcept { return taps; }
+  /// Tap k, in layer order (std::out_of_range past the last).
+  const tap_view& tap(std::size_t k) const;
+  /// The tap of that name; std::invalid_argument naming the taps there are if none has it.
+  const tap_view& tap(std::string_view name) const;
+  /// Sets `hook` on every tap that backward reaches (an empty hook removes them).
+  void on_tap(tap_hook hook);
+  /// Sets `hook` on one tap (an empty hook removes it); std::invalid_argument for an unknown name
+  /// or a tap that backward never reaches (no parameter below it: its hook would never run).
+  void on_tap(std::string_view name, tap_hook hook);
+  /// @}
+
  private:
+  static constexpr std::size_t taps = detail::tap_count<layer_t<typename Net::layers>>();
+  // The taps' names (layers/tap.hpp), their views in the programs, whether backward reaches
+  // each, and their hooks: built once, with the programs.
+  struct TapTable {
+    std::vector<std::string> names;
+    std::vector<tap_view*> views;
+    std::vector<tap_hook> hooks;
+    void set_hook(std::size_t k, tap_hook hook) {
+      hooks[k] = std::move(hook);
+      views[k]->set_hook(hooks[k] ? typename tap_view::Hook{&call, &hooks[k]} : typename tap_view::Hook{});
+    }
+    static void call(const void* hook, const tap_view& view) { (*static_cast<const tap_hook*>(hook))(view); }
+  };
+
   // The batch's tensors and the programs that refer to them (and to each other), at one address.
   struct State {
     input_type x;
     target_type y;
     chain_type chain;
     loss_program loss;
+    [[no_unique_address]] std::conditional_t<(taps > 0), TapTable, detail::none> tap_table;
     State(typename Net::params_type& params, Index batch)
-        : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {}
+        : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {
+      if constexpr (taps > 0) bind_taps();
+    }
+    void bind_taps();
   };
   Net* net_;
   std::unique_ptr<State> s_;
@@ -323,6 +367,73 @@ std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
                std::to_string(j) + ")";
     }
   return "the gradient of " + p.name + " was not finite (it has changed since)";
+}
+
+template <class Net, class Loss, int Batch>
+void Trainer<Net, Loss, Batch>::State::bind_taps() {
+  TapTable& t = tap_table;
+  detail::tap_names<layer_t<typename Net::layers>>("", t.names);
+  std::vector<bool> reachable;
+  chain.for_each_workspace([&](auto& slot, auto reached) {
+    if constexpr (std::is_same_v<decltype(slot.work), tap_view>) {
+      t.views.push_back(&slot.work);
+      reachable.push_back(reached());
+    }
+  });
+  if (t.views.size() != t.names.size())
+    throw std::logic_error("tapeless::Trainer: the network's layers hold " + std::to_string(t.names.size()) +
+                           " Tap<> but its expression has " + std::to_string(t.views.size()) +
+                           " tap nodes: a layer's apply() calls tapeless::tap() itself or repeats an operand that "
+                           "holds one; wrap the layer in Tap<> instead");
+  for (std::size_t k = 0; k < t.views.size(); ++k) t.views[k]->bind(t.names[k], reachable[k]);
+  t.hooks.resize(t.views.size());
+}
+
+template <class Net, class Loss, int Batch>
+auto Trainer<Net, Loss, Batch>::tap(std::size_t k) const -> const tap_view& {
+  if constexpr (taps > 0) {
+    if (k < taps) return *s_->tap_table.views[k];
+  }
+  throw std::out_of_range("tapeless::Trainer::tap: tap " + std::to_string(k) + " of " + std::to_string(taps));
+}
+
+template <class Net, class Loss, int Batch>
+auto Trainer<Net, Loss, Batch>::tap(std::string_view name) const -> const tap_view& {
+  std::string known;
+  if constexpr (taps > 0) {
+    const TapTable& t = s_->tap_table;
+    for (std::size_t k = 0; k < taps; ++k)
+      if (t.names[k] == name) return *t.views[k];
+    for (const std::string& n : t.names) known += (known.empty() ? "'" : ", '") + n + "'";
+  }
+  throw std::invalid_argument("tapeless::Trainer::tap: no tap is named '" + std::string(name) + "'; " +
+                              (known.empty() ? "the network has none (wrap a layer in Tap<>, layers/tap.hpp)"
+                                             : "the network's taps are " + known));
+}
+
+template <class Net, class Loss, int Batch>
+void Trainer<Net, Loss, Batch>::on_tap(tap_hook hook) {
+  if constexpr (taps > 0) {
+    TapTable& t = s_->tap_table;
+    for (std::size_t k = 0; k < taps; ++k)
+      if (t.views[k]->reachable()) t.set_hook(k, hook);
+  } else {
+    (void)hook;
+  }
+}
+
+template <class Net, class Loss, int Batch>
+void Trainer<Net, Loss, Batch>::on_tap(std::string_view name, tap_hook hook) {
+  const tap_view& found = tap(name);  // throws for an unknown name
+  if (!found.reachable())
+    throw std::invalid_argument("tapeless::Trainer::on_tap: backward never reaches tap '" + std::string(name) +
+                                "' (no parameter lies below it), so a hook on it would never run; read its value "
+                                "with tap(name) after a step");
+  if constexpr (taps > 0) {
+    TapTable& t = s_->tap_table;
+    for (std::size_t k = 0; k < taps; ++k)
+      if (t.views[k] == &found) t.set_hook(k, std::move(hook));
+  }
 }
 
 template <class Net, class Loss, int Batch>
