@@ -19,7 +19,6 @@
 #pragma once
 
 #include "tapeless/layers/layer.hpp"
-#include "tapeless/layers/sequential.hpp"
 #include "tapeless/ops/tap.hpp"
 
 #include <algorithm>
@@ -70,6 +69,11 @@ struct Tap {
   }
 };
 
+// Declared only: a Trainer includes this header, and need not pay for what it does not use.
+template <class... L>
+struct Sequential;
+template <class Block, class Scale>
+struct Residual;
 template <class Layers, class S>
 class Network;
 
