@@ -218,6 +218,7 @@ class Trainer {
     }
     void bind_taps();
   };
+  static void bind_taps_of(TapTable& t, chain_type& chain);
   Net* net_;
   std::unique_ptr<State> s_;
 
@@ -371,7 +372,11 @@ std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
 
 template <class Net, class Loss, int Batch>
 void Trainer<Net, Loss, Batch>::State::bind_taps() {
-  TapTable& t = tap_table;
+  if constexpr (taps > 0) bind_taps_of(tap_table, chain);  // instantiated by `template class` for any net
+}
+
+template <class Net, class Loss, int Batch>
+void Trainer<Net, Loss, Batch>::bind_taps_of(TapTable& t, chain_type& chain) {
   detail::tap_names<layer_t<typename Net::layers>>("", t.names);
   std::vector<bool> reachable;
   chain.for_each_workspace([&](auto& slot, auto reached) {
