@@ -17,6 +17,8 @@
 // mismatch aborts. peak/fma/<f32|f64> measures one core's multiply-add peak, which the report
 // divides each configuration's FLOPs per second by. parallel/<config>/<trainer|threadsN> times
 // a Trainer against a ParallelTrainer on every core (bench/run runs these unpinned).
+// taps/<config>/<untapped|tapped|hooked> times the step with every activation tapped
+// (layers/tap.hpp), and with a hook on each tap, against the untapped step.
 #include "baselines/handwritten.hpp"
 #include "baselines/tape.hpp"
 #include "support/heap_counter.hpp"
@@ -27,6 +29,7 @@
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
+#include "tapeless/layers/tap.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
@@ -389,6 +392,43 @@ void configure_parallel() {
       ->UseRealTime();
 }
 
+// ---- taps ------------------------------------------------------------------------------------
+
+/// TapelessTrain on the configuration's network with every activation tapped (layers/tap.hpp);
+/// with `Hook`, a hook on each tap takes its gradient's norm during backward.
+template <class C, bool Hook>
+struct TapelessTapped {
+  using S = typename C::scalar;
+  using net_type = tapeless::tap_every_t<typename C::act::layer, typename C::net_type>;
+  net_type net{seed};
+  tapeless::Trainer<net_type, tapeless::SoftmaxCrossEntropy<>, C::batch> trainer{net, C::batch};
+  tapeless::Sgd<S> sgd{net, tapeless::SgdOptions{C::learning_rate}};
+  double norms = 0;
+  explicit TapelessTapped(const typename C::Data& d) {
+    load_batch<C>(trainer, d);
+    if constexpr (Hook) trainer.on_tap([this](const tapeless::TapView<S>& t) { norms += t.gradient().norm(); });
+  }
+  S step() { return static_cast<S>(trainer.step(sgd).loss); }
+  std::vector<S> gradients() {
+    trainer.compute();
+    return {net.gradients().data(), net.gradients().data() + net.gradients().size()};
+  }
+};
+
+/// taps/<config>/<untapped|tapped|hooked>: the same training step without taps, with every
+/// activation tapped, and with a hook on each tap. A tap computes nothing: the gradients must be
+/// tapeless's to the bit.
+template <int Batch, class W>
+void configure_taps() {
+  using C = Config<UseRelu, Batch, W>;
+  const std::vector<float> reference = TapelessTrain<C, Batch>(C::data()).gradients();
+  check_gradients<TapelessTapped<C, false>, C>("tapeless_tapped", reference, 0);
+  check_gradients<TapelessTapped<C, true>, C>("tapeless_hooked", reference, 0);
+  add<C>("taps", "untapped", run<TapelessTrain<C, Batch>, C, false>);
+  add<C>("taps", "tapped", run<TapelessTapped<C, false>, C, false>);
+  add<C>("taps", "hooked", run<TapelessTapped<C, true>, C, false>);
+}
+
 // ---- one core's multiply-add peak -----------------------------------------------------------
 
 /// Multiply-adds per second one core sustains on the widest SIMD packet of S this build targets:
@@ -428,6 +468,9 @@ int main(int argc, char** argv) {
   configure<UseRelu, 128, Widths<784, 256, 10>>(false);
   // SimpleChains.jl's published example: 24-8-2, tanh, MSE, double, batch 200
   configure<UseTanh, 200, Widths<24, 8, 2>, double, UseMse>(false);
+  configure_taps<1, Widths<4, 16, 16, 3>>();
+  configure_taps<32, Widths<64, 64, 64, 10>>();
+  configure_taps<32, Widths<784, 128, 64, 10>>();
   configure_parallel<64, Widths<784, 256, 10>>();
   configure_parallel<128, Widths<784, 256, 10>>();
   benchmark::RegisterBenchmark("peak/fma/f32", fma_peak<float>)->Unit(benchmark::kMicrosecond);

@@ -187,6 +187,24 @@ def setup_table(cells):
     return "\n".join(rows)
 
 
+def taps_table(cells):
+    """The step with every activation tapped, and with a hook on each tap, against no taps."""
+    cfgs = configs(cells, "taps")
+    if not cfgs:
+        return "Not measured in this run."
+    rows = ["| configuration | no taps | every activation tapped | tapped, a hook on each | tapped / no taps | "
+            "hooked / no taps | allocations per step (hooked) |", "|---|---|---|---|---|---|---|"]
+    for cfg in cfgs:
+        u, t, h = (med(cells, "taps", cfg, i) for i in ("untapped", "tapped", "hooked"))
+        if None in (u, t, h):
+            continue
+        allocs = cells[("taps", cfg, "hooked")]["counters"].get("allocs_per_step", 0)
+        rows.append(f"| `{cfg}` | {fmt_cell(cells[('taps', cfg, 'untapped')])} | "
+                    f"{fmt_cell(cells[('taps', cfg, 'tapped')])} | {fmt_cell(cells[('taps', cfg, 'hooked')])} | "
+                    f"{t / u:.2f}x | {h / u:.2f}x | {allocs:.0f} |")
+    return "\n".join(rows)
+
+
 def parallel_table(path):
     """Trainer (one thread) against ParallelTrainer on every core, from the unpinned run."""
     if not path or not os.path.exists(path):
@@ -466,6 +484,16 @@ the tape in double to 1e-12.
 ## Inference
 
 {timing_table(cells, "infer")}
+
+## Taps
+
+A tapped activation (`Tap<ReLU>`, layers/tap.hpp: every ReLU of the configuration's network,
+through `tap_every_t`) copies its value forward and its gradient backward; a hook (`on_tap`)
+adds a call per tap during backward, here one that takes the gradient's norm. The untapped
+step is the training step above (a network without taps has no tap node); mlp_bench checks
+that the tapped steps' gradients equal it to the bit. Same pinned run as the tables above.
+
+{taps_table(cells)}
 
 ## Data-parallel training
 
