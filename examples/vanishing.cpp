@@ -61,7 +61,8 @@ Diagnosis diagnose(Init init) {
   }
   trainer.compute();
   Diagnosis d{{}, verdict(net), "", 0};
-  for (std::size_t k = 0; k < trainer.tap_count(); ++k) d.activation_norms.push_back(trainer.tap(k).summary().gradient_norm);
+  for (std::size_t k = 0; k < trainer.tap_count(); ++k)
+    d.activation_norms.push_back(trainer.tap(k).summary().gradient_norm);
   Sgd sgd(net, {.lr = 0.01, .momentum = 0.9});
   for (int step = 0; step < 100; ++step) d.skipped += !trainer.step(sgd).ok();
   trainer.compute();

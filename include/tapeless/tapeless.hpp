@@ -23,6 +23,7 @@
 #include "tapeless/engine/plan.hpp"
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/layer.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"

@@ -3,6 +3,7 @@
 #define EIGEN_RUNTIME_NO_MALLOC
 #define BOOST_TEST_MODULE network_no_allocation
 #include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/layers/tap.hpp"
@@ -69,4 +70,15 @@ BOOST_AUTO_TEST_CASE(tapped_model_with_hooks) {
   Sgd sgd(net, {.lr = 0.01});
   expect_no_allocation(trainer, sgd);
   BOOST_TEST(norms > 0);
+}
+
+BOOST_AUTO_TEST_CASE(checkpointed_model) {
+  // three checkpointed residual blocks share one program, re-pointed at each in turn
+  using Block = Residual<Sequential<Linear<32, 32>, ReLU>>;
+  using Net =
+      Network<Sequential<Linear<8, 32>, ReLU, Checkpoint<Block>, Checkpoint<Block>, Checkpoint<Block>, Linear<32, 3>>>;
+  Net net(5);
+  Trainer<Net, SoftmaxCrossEntropy<>> trainer(net, 16);
+  Adam adam(net);
+  expect_no_allocation(trainer, adam);
 }

@@ -25,6 +25,7 @@
 #include "tapeless/engine/state.hpp"
 
 #include <cstddef>
+#include <new>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -153,6 +154,39 @@ class Program {
     });
   }
 
+  /// Re-reads where each requested tensor's gradient memory is, after the tensors' views were
+  /// re-pointed in place (a checkpoint group does this: network/chain.hpp).
+  void rebind_gradients() {
+    state_type::for_each_wrt([&](auto j) {
+      using T = std::tuple_element_t<j(), std::tuple<Wrt...>>;
+      if constexpr (requires(T & t) { t.gradient(); }) {
+        auto& g = std::get<j()>(s_.grads);
+        using G = std::remove_cvref_t<decltype(g)>;
+        g.~G();
+        ::new (static_cast<void*>(&g)) G(gradient_storage<T>::make(*std::get<j()>(s_.wrt)));
+      }
+    });
+  }
+
+  /// Bytes of the values and adjoints this program keeps, and of the gradients it holds itself (of
+  /// a requested tensor without gradient memory of its own: a chained layer's input), with
+  /// `batch` rows wherever a shape has the batch's. Op workspaces (a matrix product's packing
+  /// buffers, softmax-CE's probabilities) are not counted. A compile-time fact.
+  static constexpr std::size_t storage_bytes(Index batch) {
+    const auto bytes = [batch](Dims d, std::size_t scalar) {
+      return static_cast<std::size_t>((d.rows == dynamic ? batch : d.rows) * d.cols) * scalar;
+    };
+    std::size_t total = 0;
+    [&]<class... T>(detail::type_list<T...>) {
+      ((total += is_leaf_v<T> ? 0 : bytes(dims_v<T>, sizeof(scalar_t<T>)) * (1 + detail::active_v<T, Wrt...>)), ...);
+    }(detail::flatten_t<Expr>{});
+    ((total += requires(Wrt & t) { t.gradient(); }
+                   ? 0
+                   : bytes({Wrt::rows_at_compile_time, Wrt::cols_at_compile_time}, sizeof(typename Wrt::scalar_type))),
+     ...);
+    return total;
+  }
+
   /// How many distinct positions the plan has (leaves included): a compile-time fact.
   static constexpr std::size_t positions() { return state_type::size; }
   /// Whether position `i` reads another position's value (decided at construction).
@@ -194,6 +228,8 @@ class Program<InvalidExpr, Wrt...> {
   }
   template <class F>
   void for_each_workspace(F&&) {}
+  void rebind_gradients() {}
+  static constexpr std::size_t storage_bytes(Index) { return 0; }
 
  private:
   static const value_type& dummy() {

@@ -18,6 +18,7 @@
 /// always did; each tap copies its value once forward and its adjoint once backward.
 #pragma once
 
+#include "tapeless/core/error.hpp"
 #include "tapeless/layers/layer.hpp"
 #include "tapeless/ops/tap.hpp"
 
@@ -116,17 +117,50 @@ inline std::string join_path(std::string_view path, std::string_view child) {
   return path.empty() ? std::string(child) : std::string(path) + "." + std::string(child);
 }
 
+/// Instantiated for a Checkpoint whose block holds a Tap: a checkpoint keeps no interior value
+/// for the tap to show.
+template <class Checkpointed>
+struct tap_inside_checkpoint {
+  static_assert(always_false<Checkpointed>,
+                "tapeless::Tap inside a Checkpoint: a checkpoint does not keep its block's interior values, so a "
+                "tap there has nothing to show; inspect a network of the same layers without the Checkpoint (it "
+                "has the same weights and files)");
+};
+
+template <class L>
+constexpr std::size_t checkpoint_tap_count();
+
 /// How many taps layer L holds, at any depth.
 template <class L>
 constexpr std::size_t tap_count() {
   if constexpr (requires { typename L::layer_types; })
     return []<class... C>(layer_list<C...>) { return (tap_count<layer_t<C>>() + ... + 0); }(typename L::layer_types{});
+  else if constexpr (requires { L::checkpointed; })  // layers/checkpoint.hpp
+    return checkpoint_tap_count<L>();
   else if constexpr (tap_layer<L>)
     return 1 + tap_count<layer_t<typename L::block_type>>();
   else if constexpr (requires { typename L::block_type; })
     return tap_count<layer_t<typename L::block_type>>();
   else
     return 0;
+}
+
+/// A Checkpoint's taps: none may be inside it (`check_taps` diagnoses one).
+template <class L>
+constexpr std::size_t checkpoint_tap_count() {
+  return 0;
+}
+
+/// The one diagnostic for a Tap inside a Checkpoint of layer L (not in a constant expression,
+/// where clang would add more errors).
+template <class L>
+void check_taps() {
+  if constexpr (requires { typename L::layer_types; })
+    []<class... C>(layer_list<C...>) { (check_taps<layer_t<C>>(), ...); }(typename L::layer_types{});
+  else if constexpr (requires { L::checkpointed; }) {
+    if constexpr (tap_count<layer_t<typename L::block_type>>() > 0) (void)sizeof(tap_inside_checkpoint<L>);
+  } else if constexpr (requires { typename L::block_type; })
+    check_taps<layer_t<typename L::block_type>>();
 }
 
 template <class L>
@@ -149,8 +183,9 @@ void tap_names(std::string_view path, std::vector<std::string>& out) {
     out.emplace_back(!L::tap_name.empty() ? std::string(L::tap_name)
                      : path.empty()       ? describe_layer<layer_t<typename L::block_type>>()
                                           : std::string(path));
-  } else if constexpr (requires { typename L::block_type; }) {
-    tap_names<layer_t<typename L::block_type>>(join_path(path, "block"), out);
+  } else if constexpr (
+      requires { typename L::block_type; } && !requires { L::checkpointed; }) {
+    tap_names<layer_t<typename L::block_type>>(join_path(path, "block"), out);  // Residual's
   }
 }
 }  // namespace detail

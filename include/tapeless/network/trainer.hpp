@@ -169,6 +169,17 @@ class Trainer {
   /// so call it before the next step. Allocates (a string): for the error path only.
   std::string explain(const StepResult& r) const;
 
+  /// Bytes of activations a step keeps from forward to backward, known from the type (constexpr):
+  /// the values and adjoints of the layers' programs and of the loss's, with `batch` rows (the
+  /// fixed batch needs no argument). A checkpointed layer (layers/checkpoint.hpp) counts its
+  /// output only, and each type of them one shared program. Op workspaces (matrix-product
+  /// packing buffers, softmax-CE's probabilities) and the input and target tensors are not
+  /// counted.
+  static constexpr std::size_t activation_bytes(Index batch) {
+    return chain_type::activation_bytes(batch) + loss_program::storage_bytes(batch);
+  }
+  static constexpr std::size_t activation_bytes() requires(Batch != dynamic) { return activation_bytes(Batch); }
+
   /// @name Taps (layers wrapped in `Tap<>`, layers/tap.hpp)
   /// The network's taps, in the order of its layers: each one's value after the last forward
   /// pass and its gradient dL/dy after the last backward pass (`TapView`), as the step left them.
@@ -214,6 +225,7 @@ class Trainer {
     [[no_unique_address]] std::conditional_t<(taps > 0), TapTable, detail::none> tap_table;
     State(typename Net::params_type& params, Index batch)
         : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {
+      detail::check_taps<layer_t<typename Net::layers>>();  // a Tap inside a Checkpoint: one diagnostic
       if constexpr (taps > 0) bind_taps();
     }
     void bind_taps();
