@@ -19,6 +19,8 @@
 // a Trainer against a ParallelTrainer on every core (bench/run runs these unpinned).
 // taps/<config>/<untapped|tapped|hooked> times the step with every activation tapped
 // (layers/tap.hpp), and with a hook on each tap, against the untapped step.
+// checkpoint/<net>/<plain|per_block|per_segment4> times a deep residual MLP's step without and
+// with checkpoints (layers/checkpoint.hpp), with the activation bytes each keeps.
 #include "baselines/handwritten.hpp"
 #include "baselines/tape.hpp"
 #include "support/heap_counter.hpp"
@@ -27,6 +29,7 @@
 #endif
 
 #include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/layers/tap.hpp"
@@ -45,7 +48,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <random>
+#include <ratio>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -429,6 +434,76 @@ void configure_taps() {
   add<C>("taps", "hooked", run<TapelessTapped<C, true>, C, false>);
 }
 
+// ---- checkpoints -------------------------------------------------------------------------------
+
+/// A deep residual MLP: 64 inputs, 16 residual blocks of 256 (Linear + ReLU, branch scale 1/4),
+/// 10 classes, batch 128, float; plain, checkpointed per block, and per segment of four blocks.
+namespace deep {
+using tapeless::Checkpoint;
+using tapeless::Linear;
+using tapeless::ReLU;
+using tapeless::Sequential;
+using Block = tapeless::Residual<Sequential<Linear<256, 256>, ReLU>, std::ratio<1, 4>>;
+template <class B>
+using Stack16 = Sequential<Linear<64, 256>, ReLU, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, Linear<256, 10>>;
+template <class G>
+using Stack4 = Sequential<Linear<64, 256>, ReLU, G, G, G, G, Linear<256, 10>>;
+using Plain = tapeless::Network<Stack16<Block>>;
+using PerBlock = tapeless::Network<Stack16<Checkpoint<Block>>>;
+using PerSegment = tapeless::Network<Stack4<Checkpoint<Sequential<Block, Block, Block, Block>>>>;
+constexpr int batch = 128;
+
+template <class Net>
+struct Train {
+  using trainer_type = tapeless::Trainer<Net, tapeless::SoftmaxCrossEntropy<>, batch>;
+  Net net{seed};
+  trainer_type trainer{net};
+  tapeless::Sgd<float> sgd{net, tapeless::SgdOptions{0.01}};
+  Train() {
+    std::mt19937 rng(99);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (int j = 0; j < 64; ++j)
+      for (int i = 0; i < batch; ++i) trainer.inputs()(i, j) = u(rng);
+    for (int i = 0; i < batch; ++i) trainer.targets()(i, 0) = i % 10;
+  }
+  float step() { return static_cast<float>(trainer.step(sgd).loss); }
+};
+
+/// checkpoint/<net>/<plain|per_block|per_segment4>: the step, its heap use and the activation
+/// bytes the Trainer's type gives.
+template <class Net>
+void step(benchmark::State& state) {
+  auto t = std::make_unique<Train<Net>>();
+  for (int i = 0; i < 2; ++i) benchmark::DoNotOptimize(t->step());
+  const auto steps = bench::heap::during([&] {
+    for (int i = 0; i < 4; ++i) benchmark::DoNotOptimize(t->step());
+  });
+  for (auto _ : state) benchmark::DoNotOptimize(t->step());
+  state.counters["allocs_per_step"] = double(steps.allocations) / 4;
+  state.counters["activation_bytes"] = double(Train<Net>::trainer_type::activation_bytes());
+}
+
+/// The checkpointed nets' gradients equal the plain net's to the bit (a checkpoint recomputes
+/// with the same operations), or mlp_bench stops.
+void configure() {
+  Train<Plain> plain;
+  Train<PerBlock> per_block;
+  Train<PerSegment> per_segment;
+  plain.trainer.compute();
+  per_block.trainer.compute();
+  per_segment.trainer.compute();
+  const bool same =
+      plain.net.gradients() == per_block.net.gradients() && plain.net.gradients() == per_segment.net.gradients();
+  std::fprintf(stderr, "  %-18s %-28s gradients %s the plain net's\n", "checkpointed", "64-256x16-10/relu/b128",
+               same ? "equal to the bit" : "DIFFER from");
+  if (!same) std::exit(1);
+  for (auto [name, fn] : {std::pair{"plain", &step<Plain>}, std::pair{"per_block", &step<PerBlock>},
+                          std::pair{"per_segment4", &step<PerSegment>}})
+    benchmark::RegisterBenchmark((std::string("checkpoint/64-256x16-10/relu-residual/b128/") + name).c_str(), fn)
+        ->Unit(benchmark::kMicrosecond);
+}
+}  // namespace deep
+
 // ---- one core's multiply-add peak -----------------------------------------------------------
 
 /// Multiply-adds per second one core sustains on the widest SIMD packet of S this build targets:
@@ -471,6 +546,7 @@ int main(int argc, char** argv) {
   configure_taps<1, Widths<4, 16, 16, 3>>();
   configure_taps<32, Widths<64, 64, 64, 10>>();
   configure_taps<32, Widths<784, 128, 64, 10>>();
+  deep::configure();
   configure_parallel<64, Widths<784, 256, 10>>();
   configure_parallel<128, Widths<784, 256, 10>>();
   benchmark::RegisterBenchmark("peak/fma/f32", fma_peak<float>)->Unit(benchmark::kMicrosecond);

@@ -52,7 +52,7 @@ def load_runs(path):
         cell = cells.setdefault(key, {"times": [], "counters": {}})
         scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b["time_unit"]]
         cell["times"].append(b["real_time"] * scale)
-        for c in ("allocs_per_step", "bytes_per_step", "setup_bytes"):
+        for c in ("allocs_per_step", "bytes_per_step", "setup_bytes", "activation_bytes"):
             if c in b:
                 cell["counters"][c] = max(cell["counters"].get(c, 0), b[c])
     global PEAKS
@@ -202,6 +202,25 @@ def taps_table(cells):
         rows.append(f"| `{cfg}` | {fmt_cell(cells[('taps', cfg, 'untapped')])} | "
                     f"{fmt_cell(cells[('taps', cfg, 'tapped')])} | {fmt_cell(cells[('taps', cfg, 'hooked')])} | "
                     f"{t / u:.2f}x | {h / u:.2f}x | {allocs:.0f} |")
+    return "\n".join(rows)
+
+
+def checkpoint_table(cells):
+    """A deep residual MLP's step plain and checkpointed: time and activation bytes."""
+    rows_in = [(cfg, impl) for (k, cfg, impl) in cells if k == "checkpoint"]
+    plain = {cfg: cells[("checkpoint", cfg, "plain")] for cfg, impl in rows_in if impl == "plain"}
+    if not plain:
+        return "Not measured in this run."
+    names = {"plain": "no checkpoint", "per_block": "`Checkpoint<Block>` x 16",
+             "per_segment4": "`Checkpoint<Sequential<Block x 4>>` x 4"}
+    rows = ["| configuration | checkpoints | step | activation bytes | step / plain | bytes / plain | bytes saved | "
+            "allocations per step |", "|---|---|---|---|---|---|---|---|"]
+    for cfg, impl in rows_in:
+        c, p = cells[("checkpoint", cfg, impl)], plain[cfg]
+        t, tp = statistics.median(c["times"]), statistics.median(p["times"])
+        b, bp = c["counters"].get("activation_bytes", 0), p["counters"].get("activation_bytes", 0)
+        rows.append(f"| `{cfg}` | {names.get(impl, impl)} | {fmt_cell(c)} | {fmt_bytes(b)} | {t / tp:.2f}x | "
+                    f"{b / bp:.2f}x | {fmt_bytes(bp - b)} | {c['counters'].get('allocs_per_step', 0):.0f} |")
     return "\n".join(rows)
 
 
@@ -494,6 +513,16 @@ step is the training step above (a network without taps has no tap node); mlp_be
 that the tapped steps' gradients equal it to the bit. Same pinned run as the tables above.
 
 {taps_table(cells)}
+
+## Checkpoints
+
+A deep residual MLP (64 inputs, 16 blocks `Residual<Sequential<Linear<256, 256>, ReLU>, 1/4>`,
+10 classes, batch 128, float; plain SGD) without checkpoints, with every block checkpointed, and
+with four checkpointed segments of four blocks (layers/checkpoint.hpp). Activation bytes are
+`Trainer::activation_bytes()`, from the type: the values and adjoints the step keeps (op
+workspaces excluded). mlp_bench checks that the three give the same gradients to the bit.
+
+{checkpoint_table(cells)}
 
 ## Data-parallel training
 

@@ -116,11 +116,11 @@ BOOST_AUTO_TEST_CASE(summary_known_values) {
   const TapSummary s = find_taps(g)[0]->summary();
   BOOST_TEST(s.count == 4);
   BOOST_TEST(s.mean == 1.5, tt::tolerance(1e-15));
-  BOOST_TEST(s.std == std::sqrt(5.0 / 3), tt::tolerance(1e-15));
+  BOOST_TEST(s.stddev == std::sqrt(5.0 / 3), tt::tolerance(1e-15));
   BOOST_TEST(s.zeros == 0.25);
   BOOST_TEST(s.has_gradient);
   BOOST_TEST(s.gradient_mean == 3.0, tt::tolerance(1e-15));
-  BOOST_TEST(s.gradient_std == std::sqrt(20.0 / 3), tt::tolerance(1e-15));
+  BOOST_TEST(s.gradient_stddev == std::sqrt(20.0 / 3), tt::tolerance(1e-15));
   BOOST_TEST(s.gradient_norm == std::sqrt(56.0), tt::tolerance(1e-15));
   BOOST_TEST(!s.vanishing);
   BOOST_TEST(!s.exploding);

@@ -195,7 +195,7 @@ struct checkpoint_group {
   template <class P>
   void bind(const In& input, P& p) {
     in.source = input.source;
-    if constexpr (std::tuple_size_v < decltype(p.refs()) >> 0) {
+    if constexpr (!std::is_same_v<decltype(p.refs()), std::tuple<>>) {  // a layer with parameters
       if (std::get<0>(params.refs()).value().data() != std::get<0>(p.refs()).value().data()) {
         params.~params_type();  // the program's leaves point into `params`: rebuilt where it was
         ::new (static_cast<void*>(&params)) params_type(views_of(p));
@@ -211,7 +211,7 @@ struct checkpoint_group {
     using S = typename In::scalar_type;
     S* value = nullptr;
     S* gradient = nullptr;
-    if constexpr (std::tuple_size_v < decltype(p.refs()) >> 0) {
+    if constexpr (!std::is_same_v<decltype(p.refs()), std::tuple<>>) {  // a layer with parameters
       value = std::get<0>(p.refs()).value().data();
       gradient = std::get<0>(p.refs()).gradient().data();
     }

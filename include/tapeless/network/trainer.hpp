@@ -226,11 +226,10 @@ class Trainer {
     State(typename Net::params_type& params, Index batch)
         : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {
       detail::check_taps<layer_t<typename Net::layers>>();  // a Tap inside a Checkpoint: one diagnostic
-      if constexpr (taps > 0) bind_taps();
+      if constexpr (taps > 0) bind_taps(tap_table, chain);
     }
-    void bind_taps();
   };
-  static void bind_taps_of(TapTable& t, chain_type& chain);
+  static void bind_taps(TapTable& t, chain_type& chain);
   Net* net_;
   std::unique_ptr<State> s_;
 
@@ -383,12 +382,7 @@ std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
 }
 
 template <class Net, class Loss, int Batch>
-void Trainer<Net, Loss, Batch>::State::bind_taps() {
-  if constexpr (taps > 0) bind_taps_of(tap_table, chain);  // instantiated by `template class` for any net
-}
-
-template <class Net, class Loss, int Batch>
-void Trainer<Net, Loss, Batch>::bind_taps_of(TapTable& t, chain_type& chain) {
+void Trainer<Net, Loss, Batch>::bind_taps(TapTable& t, chain_type& chain) {
   detail::tap_names<layer_t<typename Net::layers>>("", t.names);
   std::vector<bool> reachable;
   chain.for_each_workspace([&](auto& slot, auto reached) {

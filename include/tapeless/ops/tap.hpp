@@ -34,11 +34,11 @@ namespace tapeless {
 struct TapSummary {
   Index count = 0;            ///< coefficients: batch rows x width
   double mean = 0;            ///< of the value
-  double std = 0;             ///< of the value, with Bessel's correction (n - 1), as PyTorch's std(); NaN for n < 2
+  double stddev = 0;          ///< of the value, with Bessel's correction (n - 1), as PyTorch's std(); NaN for n < 2
   double zeros = 0;           ///< the share of values that are exactly 0 (dead ReLU units)
   bool has_gradient = false;  ///< whether the last backward pass reached the tap (the fields below)
   double gradient_mean = std::numeric_limits<double>::quiet_NaN();
-  double gradient_std = std::numeric_limits<double>::quiet_NaN();
+  double gradient_stddev = std::numeric_limits<double>::quiet_NaN();
   double gradient_norm = std::numeric_limits<double>::quiet_NaN();  ///< Frobenius norm of dL/dy
   bool vanishing = false;  ///< gradient_norm below the threshold (the notes' 1e-7)
   bool exploding = false;  ///< gradient_norm above the threshold (the notes' 100), or not finite
@@ -81,20 +81,20 @@ class TapView {
     TapSummary s;
     const matrix y = value();
     s.count = y.size();
-    const auto stats = [](const matrix& m, double& mean, double& std) {
+    const auto stats = [](const matrix& m, double& mean, double& stddev) {
       const auto n = static_cast<double>(m.size());
       mean = m.template cast<double>().sum() / n;
-      std = n < 2 ? std::numeric_limits<double>::quiet_NaN()
-                  : std::sqrt((m.template cast<double>().array() - mean).square().sum() / (n - 1));
+      stddev = n < 2 ? std::numeric_limits<double>::quiet_NaN()
+                     : std::sqrt((m.template cast<double>().array() - mean).square().sum() / (n - 1));
     };
     if (s.count > 0) {
-      stats(y, s.mean, s.std);
+      stats(y, s.mean, s.stddev);
       s.zeros = static_cast<double>((y.array() == S(0)).count()) / static_cast<double>(s.count);
     }
     if (has_gradient()) {
       const matrix g = gradient();
       s.has_gradient = true;
-      stats(g, s.gradient_mean, s.gradient_std);
+      stats(g, s.gradient_mean, s.gradient_stddev);
       s.gradient_norm = g.template cast<double>().norm();
       s.vanishing = s.gradient_norm < vanishing;
       s.exploding = !(s.gradient_norm <= exploding);
