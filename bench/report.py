@@ -207,7 +207,9 @@ def taps_table(cells):
 
 def checkpoint_table(cells):
     """A deep residual MLP's step plain and checkpointed: time and activation bytes."""
-    rows_in = [(cfg, impl) for (k, cfg, impl) in cells if k == "checkpoint"]
+    order = ["plain", "per_block", "per_segment4"]
+    rows_in = sorted(((cfg, impl) for (k, cfg, impl) in cells if k == "checkpoint"),
+                     key=lambda r: (r[0], order.index(r[1]) if r[1] in order else len(order)))
     plain = {cfg: cells[("checkpoint", cfg, "plain")] for cfg, impl in rows_in if impl == "plain"}
     if not plain:
         return "Not measured in this run."
