@@ -34,6 +34,12 @@
 namespace tapeless {
 
 namespace detail {
+/// Bytes of a value of compile-time shape `d` (a dynamic row count taken as `batch`) of scalars
+/// of `scalar` bytes: what `Program::storage_bytes` and a chain's checkpoints count.
+constexpr std::size_t value_bytes(Dims d, Index batch, std::size_t scalar) {
+  return static_cast<std::size_t>((d.rows == dynamic ? batch : d.rows) * d.cols) * scalar;
+}
+
 template <class E, class... Wrt>
 constexpr bool check_wrt() {
   constexpr bool tensors = (is_tensor_v<Wrt> && ...);
@@ -173,16 +179,17 @@ class Program {
   /// `batch` rows wherever a shape has the batch's. Op workspaces (a matrix product's packing
   /// buffers, softmax-CE's probabilities) are not counted. A compile-time fact.
   static constexpr std::size_t storage_bytes(Index batch) {
-    const auto bytes = [batch](Dims d, std::size_t scalar) {
-      return static_cast<std::size_t>((d.rows == dynamic ? batch : d.rows) * d.cols) * scalar;
-    };
     std::size_t total = 0;
     [&]<class... T>(detail::type_list<T...>) {
-      ((total += is_leaf_v<T> ? 0 : bytes(dims_v<T>, sizeof(scalar_t<T>)) * (1 + detail::active_v<T, Wrt...>)), ...);
+      ((total += is_leaf_v<T>
+                     ? 0
+                     : detail::value_bytes(dims_v<T>, batch, sizeof(scalar_t<T>)) * (1 + detail::active_v<T, Wrt...>)),
+       ...);
     }(detail::flatten_t<Expr>{});
     ((total += requires(Wrt & t) { t.gradient(); }
                    ? 0
-                   : bytes({Wrt::rows_at_compile_time, Wrt::cols_at_compile_time}, sizeof(typename Wrt::scalar_type))),
+                   : detail::value_bytes({Wrt::rows_at_compile_time, Wrt::cols_at_compile_time}, batch,
+                                         sizeof(typename Wrt::scalar_type))),
      ...);
     return total;
   }

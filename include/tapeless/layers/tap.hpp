@@ -127,28 +127,19 @@ struct tap_inside_checkpoint {
                 "has the same weights and files)");
 };
 
-template <class L>
-constexpr std::size_t checkpoint_tap_count();
-
 /// How many taps layer L holds, at any depth.
 template <class L>
 constexpr std::size_t tap_count() {
   if constexpr (requires { typename L::layer_types; })
     return []<class... C>(layer_list<C...>) { return (tap_count<layer_t<C>>() + ... + 0); }(typename L::layer_types{});
-  else if constexpr (requires { L::checkpointed; })  // layers/checkpoint.hpp
-    return checkpoint_tap_count<L>();
+  else if constexpr (requires { L::checkpointed; })  // layers/checkpoint.hpp: none inside (check_taps)
+    return std::size_t{0};
   else if constexpr (tap_layer<L>)
     return 1 + tap_count<layer_t<typename L::block_type>>();
   else if constexpr (requires { typename L::block_type; })
     return tap_count<layer_t<typename L::block_type>>();
   else
     return 0;
-}
-
-/// A Checkpoint's taps: none may be inside it (`check_taps` diagnoses one).
-template <class L>
-constexpr std::size_t checkpoint_tap_count() {
-  return 0;
 }
 
 /// The one diagnostic for a Tap inside a Checkpoint of layer L (not in a constant expression,

@@ -395,14 +395,13 @@ class chain {
     } else {
       using In = typename St::input_type;
       using Out = typename St::output;
-      const auto bytes = [batch](int rows, int cols) {
-        return static_cast<std::size_t>((rows == dynamic ? batch : rows) * cols) * sizeof(typename In::scalar_type);
-      };
-      const std::size_t saved = bytes(Out::rows_at_compile_time, Out::cols_at_compile_time);
+      constexpr std::size_t scalar = sizeof(typename In::scalar_type);
+      const std::size_t saved = value_bytes({Out::rows_at_compile_time, Out::cols_at_compile_time}, batch, scalar);
       if constexpr (K != Leader)
         return saved;
       else  // the leader holds the group: its program and the adjoint it passes on
-        return saved + P::storage_bytes(batch) + bytes(In::rows_at_compile_time, In::cols_at_compile_time);
+        return saved + P::storage_bytes(batch) +
+               value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, batch, scalar);
     }
   }
 

@@ -230,6 +230,8 @@ class Trainer {
     }
   };
   static void bind_taps(TapTable& t, chain_type& chain);
+  /// The index of the tap named `name`; std::invalid_argument naming the taps there are if none.
+  std::size_t tap_index(std::string_view name, const char* caller) const;
   Net* net_;
   std::unique_ptr<State> s_;
 
@@ -409,17 +411,25 @@ auto Trainer<Net, Loss, Batch>::tap(std::size_t k) const -> const tap_view& {
 }
 
 template <class Net, class Loss, int Batch>
-auto Trainer<Net, Loss, Batch>::tap(std::string_view name) const -> const tap_view& {
+std::size_t Trainer<Net, Loss, Batch>::tap_index(std::string_view name, const char* caller) const {
   std::string known;
   if constexpr (taps > 0) {
     const TapTable& t = s_->tap_table;
     for (std::size_t k = 0; k < taps; ++k)
-      if (t.names[k] == name) return *t.views[k];
+      if (t.names[k] == name) return k;
     for (const std::string& n : t.names) known += (known.empty() ? "'" : ", '") + n + "'";
   }
-  throw std::invalid_argument("tapeless::Trainer::tap: no tap is named '" + std::string(name) + "'; " +
+  throw std::invalid_argument(std::string("tapeless::Trainer::") + caller + ": no tap is named '" + std::string(name) +
+                              "'; " +
                               (known.empty() ? "the network has none (wrap a layer in Tap<>, layers/tap.hpp)"
                                              : "the network's taps are " + known));
+}
+
+template <class Net, class Loss, int Batch>
+auto Trainer<Net, Loss, Batch>::tap(std::string_view name) const -> const tap_view& {
+  const std::size_t k = tap_index(name, "tap");
+  if constexpr (taps > 0) return *s_->tap_table.views[k];
+  throw std::logic_error("unreachable: tap_index throws when there is no tap");
 }
 
 template <class Net, class Loss, int Batch>
@@ -435,15 +445,14 @@ void Trainer<Net, Loss, Batch>::on_tap(tap_hook hook) {
 
 template <class Net, class Loss, int Batch>
 void Trainer<Net, Loss, Batch>::on_tap(std::string_view name, tap_hook hook) {
-  const tap_view& found = tap(name);  // throws for an unknown name
-  if (!found.reachable())
-    throw std::invalid_argument("tapeless::Trainer::on_tap: backward never reaches tap '" + std::string(name) +
-                                "' (no parameter lies below it), so a hook on it would never run; read its value "
-                                "with tap(name) after a step");
+  const std::size_t k = tap_index(name, "on_tap");
   if constexpr (taps > 0) {
     TapTable& t = s_->tap_table;
-    for (std::size_t k = 0; k < taps; ++k)
-      if (t.views[k] == &found) t.set_hook(k, std::move(hook));
+    if (!t.views[k]->reachable())
+      throw std::invalid_argument("tapeless::Trainer::on_tap: backward never reaches tap '" + std::string(name) +
+                                  "' (no parameter lies below it), so a hook on it would never run; read its value "
+                                  "with tap(name) after a step");
+    t.set_hook(k, std::move(hook));
   }
 }
 
