@@ -32,6 +32,7 @@
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/chain.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/precision.hpp"
 #include "tapeless/network/predictor.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/ops/add.hpp"

@@ -23,6 +23,11 @@
 ///   matrix (inherit `WorkspaceLike<k>` for one shaped like operand k), the `Product<S>` buffers
 ///   of a matrix product (core/product.hpp), or a struct of several. It is passed to `forward` and
 ///   `backward` right after `y`.
+/// - `static constexpr bool workspace_is_scratch = true;` (optional, with `workspace`): backward
+///   does not read what forward left in the workspace (packing buffers, a matrix backward fills
+///   before reading). A mixed-precision Trainer may then keep only the node's value between the
+///   passes and share the workspace between layers (network/precision.hpp); without it, the
+///   layer keeps a program of its own.
 /// - `static void reserve(W& w, Dims... operands)` (optional, with `workspace`): sizes the
 ///   workspace for the operands' run-time shapes; called when the program sizes its storage (at
 ///   construction, and when a batch dimension changes), never during a step.
@@ -82,6 +87,12 @@ struct op_traits {
       return Op::differentiable(k);
     else
       return true;
+  }
+  static constexpr bool workspace_is_scratch() {
+    if constexpr (requires { Op::workspace_is_scratch; })
+      return Op::workspace_is_scratch;
+    else
+      return false;
   }
 };
 

@@ -125,6 +125,12 @@ class Program {
   const auto& gradient() const {
     return std::get<J>(s_.grads);
   }
+  /// The same, writable (scaled or rounded in place before it seeds another program: a
+  /// mixed-precision chain, network/chain.hpp); the next backward overwrites it.
+  template <std::size_t J>
+  auto& gradient() {
+    return std::get<J>(s_.grads);
+  }
 
   /// Gradient with respect to a requested tensor, found by identity; throws std::invalid_argument
   /// if `w` was not requested.
@@ -158,6 +164,27 @@ class Program {
           f(slot, std::bool_constant < state_type::template reachable<at(), E> && wants_gradient > {});
       }
     });
+  }
+
+  /// Calls f(value) with the value matrix of every node position, in post-order (leaves have no
+  /// slot; an alias's slot, which nothing reads, is included): what a mixed-precision chain
+  /// rounds, stores and restores (network/chain.hpp). `value_count(batch)` values in all.
+  template <class F>
+  void for_each_value(F&& f) {
+    [&]<std::size_t... P>(std::index_sequence<P...>) {
+      (
+          [&](auto& slot) {
+            if constexpr (requires { slot.value; }) f(slot.value);
+          }(s_.template slot<P>()),
+          ...);
+    }
+    (std::make_index_sequence<state_type::size>{});
+  }
+  /// How many scalars `for_each_value` visits, with `batch` rows wherever a shape has the batch's.
+  static constexpr std::size_t value_count(Index batch) {
+    return [&]<class... T>(detail::type_list<T...>) {
+      return ((is_leaf_v<T> ? 0 : detail::value_bytes(dims_v<T>, batch, 1)) + ... + std::size_t{0});
+    }(detail::flatten_t<Expr>{});
   }
 
   /// Re-reads where each requested tensor's gradient memory is, after the tensors' views were
@@ -235,6 +262,9 @@ class Program<InvalidExpr, Wrt...> {
   }
   template <class F>
   void for_each_workspace(F&&) {}
+  template <class F>
+  void for_each_value(F&&) {}
+  static constexpr std::size_t value_count(Index) { return 0; }
   void rebind_gradients() {}
   static constexpr std::size_t storage_bytes(Index) { return 0; }
 

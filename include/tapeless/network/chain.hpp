@@ -24,8 +24,10 @@
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/layer.hpp"
+#include "tapeless/network/precision.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <tuple>
@@ -147,20 +149,46 @@ struct stages_of;
 template <bool Train, class In, class... L>
 struct stages_of<Train, In, layer_list<L...>> : plan_stages<Train, In, layer_list<>, L...> {};
 
+/// Under mixed precision (network/precision.hpp), rounds every value of a layer's program to the
+/// storage format (after its forward), or the adjoint of its input (after its backward).
+template <class Precision, class Program>
+void round_values(Program& program) {
+  if constexpr (precision_traits<Precision>::mixed) program.for_each_value([](auto& v) { round_matrix<Precision>(v); });
+}
+template <class Precision, class Stage, class Program>
+void round_input_gradient(Program& program) {
+  if constexpr (precision_traits<Precision>::mixed && is_boundary_v<typename Stage::input_type>)
+    round_matrix<Precision>(program.template gradient<Program::requested - 1>());
+}
+
+/// What precedes the first layer (the batch): nothing a layer's backward reads through it.
+struct no_link {};
+
 /// Layer K's program, and the boundary the next layer reads its value through.
-template <std::size_t K, class Stage>
+template <std::size_t K, class Stage, class Precision>
 struct link {
   using stage_type = Stage;
+  static constexpr bool stored = false;
   typename Stage::program program;
   typename Stage::output out;
   template <class In, class P, class Links>
   link(const In& in, P& p, Links&) : program(Stage::make(in, p)), out{&program.value()} {}
-  void forward() { program.forward(); }
-  template <class Seed>
-  void backward(const Seed& seed) {
+  void forward() {
+    program.forward();
+    round_values<Precision>(program);
+  }
+  template <class Seed, class Prev>
+  void backward(const Seed& seed, const Prev&) {
     program.backward(seed);
+    round_input_gradient<Precision, Stage>(program);
   }
   const auto& value() const { return program.value(); }
+  /// This layer's output (after forward) into `dst`: what a stored next layer restores its input
+  /// from.
+  template <class M>
+  void output_into(M& dst) const {
+    dst = program.value();
+  }
   /// The adjoint of this layer's input, after backward (the previous layer's seed).
   const auto& input_gradient() const { return program.template gradient<Stage::program::requested - 1>(); }
   template <class F>
@@ -195,6 +223,11 @@ struct checkpoint_group {
   template <class P>
   void bind(const In& input, P& p) {
     in.source = input.source;
+    bind_params(p);
+  }
+  /// Points the program at a layer's weights and gradient memory.
+  template <class P>
+  void bind_params(P& p) {
     if constexpr (!std::is_same_v<decltype(p.refs()), std::tuple<>>) {  // a layer with parameters
       if (std::get<0>(params.refs()).value().data() != std::get<0>(p.refs()).value().data()) {
         params.~params_type();  // the program's leaves point into `params`: rebuilt where it was
@@ -221,9 +254,10 @@ struct checkpoint_group {
 
 /// A checkpointed layer K (layers/checkpoint.hpp): its input, its weights and its output, run
 /// through its group's program. The first of its type (`Leader`) owns the group.
-template <std::size_t K, class Stage, std::size_t Leader>
+template <std::size_t K, class Stage, std::size_t Leader, class Precision>
 struct checkpoint_link {
   using stage_type = Stage;
+  static constexpr bool stored = false;
   using group_type = checkpoint_group<Stage>;
   std::unique_ptr<group_type> owned;  // the leader's
   group_type* group;
@@ -244,20 +278,27 @@ struct checkpoint_link {
   void forward() {
     group->bind(*input, *params);
     group->program.forward();
+    round_values<Precision>(group->program);
     saved = group->program.value();
     group->fresh = this;
   }
-  template <class Seed>
-  void backward(const Seed& seed) {
+  template <class Seed, class Prev>
+  void backward(const Seed& seed, const Prev&) {
     if (group->fresh != this) {  // the last of its group to run forward needs no recomputation
       group->bind(*input, *params);
       group->program.forward();
+      round_values<Precision>(group->program);
     }
     group->fresh = nullptr;
     group->program.backward(seed);
+    round_input_gradient<Precision, Stage>(group->program);
     group->input_gradient = group->program.template gradient<Stage::program::requested - 1>();
   }
   const auto& value() const { return saved; }
+  template <class M>
+  void output_into(M& dst) const {
+    dst = saved;
+  }
   const auto& input_gradient() const { return group->input_gradient; }
   template <class F>
   void for_each_workspace(F&& f) {
@@ -269,34 +310,165 @@ struct checkpoint_link {
   static group_type* leader_of(Links& all);
 };
 
-template <std::size_t K, class Stage>
-Stage stage_at(const link<K, Stage>&);
-template <std::size_t K, class Stage, std::size_t L>
-Stage stage_at(const checkpoint_link<K, Stage, L>&);
-template <std::size_t K, class Stage>
-link<K, Stage>& link_at(link<K, Stage>& l) {
+/// The program the stored layers of one stage type share under mixed precision: a checkpoint
+/// group whose input is a float copy of the running layer's input, which the previous layer's
+/// program (perhaps this one) may overwrite.
+template <class Stage>
+struct stored_group : checkpoint_group<Stage> {
+  std::remove_cvref_t<decltype(*std::declval<typename Stage::input_type>().source)> input_value;
+  template <class P>
+  stored_group(const typename Stage::input_type& first, P& p) : checkpoint_group<Stage>(first, p) {
+    input_value = *first.source;
+    this->in.source = &input_value;
+  }
+};
+
+/// Whether every node of a program's expression keeps nothing but its value from forward to
+/// backward (no workspace, or one its op declares scratch): such a program can be run for
+/// several layers in turn, each restoring its values.
+template <class E>
+constexpr bool restorable_node() {
+  if constexpr (is_leaf_v<E>)
+    return true;
+  else
+    return []<class Op, class... A>(const Node<Op, A...>*) {
+      return std::is_same_v<typename workspace_of<Op, A...>::type, none> || op_traits<Op>::workspace_is_scratch();
+    }(static_cast<const E*>(nullptr));
+}
+template <class Expr>
+constexpr bool restorable() {
+  if constexpr (is_leaf_v<Expr> || is_invalid_v<Expr>)
+    return false;
+  else
+    return []<class... T>(type_list<T...>) { return (restorable_node<T>() && ...); }(flatten_t<Expr>{});
+}
+
+/// A layer under mixed precision whose type occurs more than once (network/precision.hpp): its
+/// values are kept in the storage format, and the group's program (owned by the first of its
+/// type, `Leader`) runs it. Backward restores them into the program first, unless this layer
+/// was the last of its group to run forward; its input comes from the previous layer
+/// (`output_into`).
+template <std::size_t K, class Stage, std::size_t Leader, class Precision>
+struct stored_link {
+  using stage_type = Stage;
+  using group_type = stored_group<Stage>;
+  static constexpr bool stored = true;
+  static constexpr Half format = precision_traits<Precision>::format;
+  std::unique_ptr<group_type> owned;  // the leader's
+  group_type* group;
+  const typename Stage::input_type* input;
+  typename Stage::params_type* params;
+  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, 1> kept;  // the program's values, in order
+  typename Stage::output out;                            // the program's output: this layer's while it is fresh
+
+  template <class In, class P, class Links>
+  stored_link(const In& in, P& p, Links& all)
+      : owned(K == Leader ? std::make_unique<group_type>(in, p) : nullptr),
+        group(K == Leader ? owned.get() : leader_of(all)),
+        input(&in),
+        params(&p),
+        out{&group->program.value()} {}
+
+  void forward() {
+    group->input_value = *input->source;
+    group->bind_params(*params);
+    group->program.forward();
+    std::size_t total = 0;
+    group->program.for_each_value([&](const auto& v) { total += static_cast<std::size_t>(v.size()); });
+    if (static_cast<std::size_t>(kept.size()) != total) kept.resize(static_cast<Index>(total));  // a new batch size
+    std::size_t at = 0;
+    group->program.for_each_value([&](auto& v) {
+      round_matrix<Precision>(v);
+      pack<format>(v.data(), kept.data() + at, static_cast<std::size_t>(v.size()));
+      at += static_cast<std::size_t>(v.size());
+    });
+    group->fresh = this;
+  }
+  /// Makes the group's program hold this layer's values and input again.
+  template <class Prev>
+  void restore(const Prev& prev) {
+    if (group->fresh == this) return;
+    std::size_t at = 0;
+    group->program.for_each_value([&](auto& v) {
+      unpack<format>(kept.data() + at, v.data(), static_cast<std::size_t>(v.size()));
+      at += static_cast<std::size_t>(v.size());
+    });
+    prev.output_into(group->input_value);
+    group->bind_params(*params);
+    group->fresh = this;
+  }
+  template <class Seed, class Prev>
+  void backward(const Seed& seed, const Prev& prev) {
+    restore(prev);
+    group->fresh = nullptr;
+    group->program.backward(seed);
+    round_input_gradient<Precision, Stage>(group->program);
+    group->input_gradient = group->program.template gradient<Stage::program::requested - 1>();
+  }
+  /// The output, valid after this layer's forward while no other layer of its group has run.
+  const auto& value() const { return group->program.value(); }
+  const auto& input_gradient() const { return group->input_gradient; }
+  /// This layer's output, as kept (the program's last value), into `dst`.
+  template <class M>
+  void output_into(M& dst) const {
+    const auto& v = group->program.value();
+    dst.resize(v.rows(), v.cols());
+    unpack<format>(kept.data() + kept.size() - v.size(), dst.data(), static_cast<std::size_t>(v.size()));
+  }
+  template <class F>
+  void for_each_workspace(F&&) {}  // a stored program holds no tap (its ops' workspaces are scratch)
+
+ private:
+  template <class Links>
+  static group_type* leader_of(Links& all);
+};
+
+template <std::size_t K, class Stage, class P>
+Stage stage_at(const link<K, Stage, P>&);
+template <std::size_t K, class Stage, std::size_t L, class P>
+Stage stage_at(const checkpoint_link<K, Stage, L, P>&);
+template <std::size_t K, class Stage, std::size_t L, class P>
+Stage stage_at(const stored_link<K, Stage, L, P>&);
+template <std::size_t K, class Stage, class P>
+link<K, Stage, P>& link_at(link<K, Stage, P>& l) {
   return l;
 }
-template <std::size_t K, class Stage>
-const link<K, Stage>& link_at(const link<K, Stage>& l) {
+template <std::size_t K, class Stage, class P>
+const link<K, Stage, P>& link_at(const link<K, Stage, P>& l) {
   return l;
 }
-template <std::size_t K, class Stage, std::size_t L>
-checkpoint_link<K, Stage, L>& link_at(checkpoint_link<K, Stage, L>& l) {
+template <std::size_t K, class Stage, std::size_t L, class P>
+checkpoint_link<K, Stage, L, P>& link_at(checkpoint_link<K, Stage, L, P>& l) {
   return l;
 }
-template <std::size_t K, class Stage, std::size_t L>
-const checkpoint_link<K, Stage, L>& link_at(const checkpoint_link<K, Stage, L>& l) {
+template <std::size_t K, class Stage, std::size_t L, class P>
+const checkpoint_link<K, Stage, L, P>& link_at(const checkpoint_link<K, Stage, L, P>& l) {
+  return l;
+}
+template <std::size_t K, class Stage, std::size_t L, class P>
+stored_link<K, Stage, L, P>& link_at(stored_link<K, Stage, L, P>& l) {
+  return l;
+}
+template <std::size_t K, class Stage, std::size_t L, class P>
+const stored_link<K, Stage, L, P>& link_at(const stored_link<K, Stage, L, P>& l) {
   return l;
 }
 
-template <std::size_t K, class Stage, std::size_t Leader>
+template <std::size_t K, class Stage, std::size_t Leader, class P>
 template <class Links>
-auto checkpoint_link<K, Stage, Leader>::leader_of(Links& all) -> group_type* {
+auto checkpoint_link<K, Stage, Leader, P>::leader_of(Links& all) -> group_type* {
   if constexpr (K == Leader)
     return nullptr;
   else
     return link_at<Leader>(all).group;  // constructed already: an earlier base of `all`
+}
+template <std::size_t K, class Stage, std::size_t Leader, class P>
+template <class Links>
+auto stored_link<K, Stage, Leader, P>::leader_of(Links& all) -> group_type* {
+  if constexpr (K == Leader)
+    return nullptr;
+  else
+    return link_at<Leader>(all).group;
 }
 
 /// The first index of St among All (the leader of a checkpoint group).
@@ -308,17 +480,47 @@ constexpr std::size_t first_of() {
   return sizeof...(All);
 }
 
-/// Layer K's link: its own program, or its checkpoint group's.
-template <std::size_t K, class St, std::size_t Leader>
-using link_for = std::conditional_t<St::checkpointed, checkpoint_link<K, St, Leader>, link<K, St>>;
+/// Whether layer K of stages All... keeps its values in the storage format under Precision (a
+/// stored_link): mixed precision, a layer after the first and before the last whose program
+/// can be restored, of a type that occurs at least twice before the last layer.
+template <class Precision, std::size_t K, class St, class... All>
+constexpr bool stored_at() {
+  if constexpr (!precision_traits<Precision>::mixed || St::checkpointed || !St::has_backward ||
+                !is_boundary_v<typename St::input_type>) {
+    return false;
+  } else if constexpr (!restorable<typename St::program::expression_type>()) {
+    return false;
+  } else {
+    constexpr std::size_t n = sizeof...(All);
+    constexpr bool same[] = {__is_same(St, All)...};
+    std::size_t count = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) count += same[i];
+    // only where it saves memory: count layers' values in 2 bytes and one group (its program, and
+    // its input's value and adjoint in float) against count programs (the bytes per row of batch)
+    using P = typename St::program;
+    using In = typename St::input_type;
+    const std::size_t input = value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, 1, sizeof(float));
+    const bool saves = count * P::value_count(1) * sizeof(std::uint16_t) + P::storage_bytes(1) + 2 * input <
+                       count * P::storage_bytes(1);
+    return K + 1 < n && count >= 2 && saves;
+  }
+}
 
-template <class Layers, class Stages, class Indices>
+/// Layer K's link: its own program, its checkpoint group's, or its stored group's.
+template <std::size_t K, class St, std::size_t Leader, class Precision, bool Stored>
+using link_for =
+    std::conditional_t<St::checkpointed, checkpoint_link<K, St, Leader, Precision>,
+                       std::conditional_t<Stored, stored_link<K, St, Leader, Precision>, link<K, St, Precision>>>;
+
+template <class Layers, class Stages, class Indices, class Precision>
 struct links;
-template <class Layers, class... St, std::size_t... K>
-struct links<Layers, layer_list<St...>, std::index_sequence<K...>> : link_for<K, St, first_of<St, St...>()>... {
+template <class Layers, class... St, std::size_t... K, class Precision>
+struct links<Layers, layer_list<St...>, std::index_sequence<K...>, Precision>
+    : link_for<K, St, first_of<St, St...>(), Precision, stored_at<Precision, K, St, St...>()>... {
   template <class In, class P>
   links(const In& x, P& params)
-      : link_for<K, St, first_of<St, St...>()>(input_of<K>(x), stage_params<K, Layers>(params), *this)... {}
+      : link_for<K, St, first_of<St, St...>(), Precision, stored_at<Precision, K, St, St...>()>(
+            input_of<K>(x), stage_params<K, Layers>(params), *this)... {}
 
  private:
   template <std::size_t J, class In>
@@ -331,7 +533,7 @@ struct links<Layers, layer_list<St...>, std::index_sequence<K...>> : link_for<K,
 };
 
 /// A network's layers compiled one program each (the file comment). `Train`: with gradients.
-template <class Net, int Batch, bool Train>
+template <class Net, int Batch, bool Train, class Precision = FullPrecision>
 class chain {
   using layers = typename Net::layers;
   using S = typename Net::scalar_type;
@@ -344,7 +546,7 @@ class chain {
   };
   static constexpr std::size_t n = count<typename stage_list::type>::value;
 
-  using links_type = links<layers, typename stage_list::type, std::make_index_sequence<n>>;
+  using links_type = links<layers, typename stage_list::type, std::make_index_sequence<n>, Precision>;
 
  public:
   using input_type = Tensor<S, Batch, Net::in>;
@@ -375,7 +577,8 @@ class chain {
   /// program, or, for checkpointed layers, each one's output and one program per type.
   static constexpr std::size_t activation_bytes(Index batch) {
     return [batch]<class... St, std::size_t... K>(layer_list<St...>, std::index_sequence<K...>) {
-      return (stage_bytes<K, St, first_of<St, St...>()>(batch) + ... + std::size_t{0});
+      return (stage_bytes<K, St, first_of<St, St...>(), stored_at<Precision, K, St, St...>()>(batch) + ... +
+              std::size_t{0});
     }(typename stage_list::type{}, std::make_index_sequence<n>{});
   }
   /// Every layer program's `for_each_workspace(f)`, in layer order (a Trainer finds its taps).
@@ -387,10 +590,16 @@ class chain {
   const output_type& output() const { return link_at<n - 1>(links_).out; }
 
  private:
-  template <std::size_t K, class St, std::size_t Leader>
+  template <std::size_t K, class St, std::size_t Leader, bool Stored>
   static constexpr std::size_t stage_bytes(Index batch) {
     using P = typename St::program;
-    if constexpr (!St::checkpointed) {
+    if constexpr (Stored) {  // the values in 2 bytes each; the leader holds the group
+      using In = typename St::input_type;
+      const std::size_t kept = P::value_count(batch) * sizeof(std::uint16_t);
+      const std::size_t input =
+          value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, batch, sizeof(typename In::scalar_type));
+      return K != Leader ? kept : kept + P::storage_bytes(batch) + 2 * input;  // + input value and adjoint
+    } else if constexpr (!St::checkpointed) {
       return P::storage_bytes(batch);
     } else {
       using In = typename St::input_type;
@@ -405,16 +614,32 @@ class chain {
     }
   }
 
+  /// Link K's predecessor (the batch's `no_link` for the first layer).
+  template <std::size_t K>
+  const auto& previous() const {
+    if constexpr (K == 0) {
+      static constexpr no_link none{};
+      return none;
+    } else {
+      return link_at<K - 1>(links_);
+    }
+  }
+
   template <std::size_t K, class Seed>
   void backward_at(const Seed& seed) {
     using St = decltype(stage_at<K>(links_));
     if constexpr (St::has_backward) {
+      auto& here = link_at<K>(links_);
+      // a layer reading a stored layer's output in its group's program: that output restored first
+      if constexpr (K > 0 && !std::remove_cvref_t<decltype(here)>::stored)
+        if constexpr (std::remove_cvref_t<decltype(link_at<K - 1>(links_))>::stored)
+          link_at<K - 1>(links_).restore(previous<K - 1>());
       if constexpr (K + 1 == n) {
-        link_at<K>(links_).backward(seed);
+        here.backward(seed, previous<K>());
       } else {
         using Next = decltype(stage_at<K + 1>(links_));
         if constexpr (!is_invalid_v<typename Next::program::expression_type>)  // else: diagnosed, nothing runs
-          link_at<K>(links_).backward(link_at<K + 1>(links_).input_gradient());
+          here.backward(link_at<K + 1>(links_).input_gradient(), previous<K>());
       }
     }
   }
@@ -423,8 +648,8 @@ class chain {
 };
 
 /// A network whose widths do not fit: the Sequential's one diagnostic, then nothing more.
-template <class Net, int Batch, bool Train>
-requires(!widths_ok<typename Net::layers>()) class chain<Net, Batch, Train> {
+template <class Net, int Batch, bool Train, class Precision>
+requires(!widths_ok<typename Net::layers>()) class chain<Net, Batch, Train, Precision> {
   using S = typename Net::scalar_type;
 
  public:

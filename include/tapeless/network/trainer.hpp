@@ -1,10 +1,14 @@
 /// @file
-/// @brief `Trainer<Network, Loss, Batch>`: the compiled training step and inference of a network.
+/// @brief `Trainer<Network, Loss, Batch, Precision>`: the compiled training step and inference of
+/// a network.
 ///
 /// It owns the input and target tensors of one batch (Batch rows, or `dynamic`), the network
 /// compiled layer by layer (network/chain.hpp: one program per layer, with the gradient of every
 /// parameter written straight into the network's gradient buffer) and the loss's program.
-/// Inference runs the same layer programs' forward pass.
+/// Inference runs the same layer programs' forward pass. `Precision` is `FullPrecision` (the
+/// default) or `Mixed<Eigen::bfloat16>` / `Mixed<Eigen::half>`: activations rounded to and kept
+/// in half precision over float weights, with dynamic loss scaling for binary16
+/// (network/precision.hpp).
 /// After construction a step (forward, backward, optimizer update) and an inference allocate
 /// nothing, as long as the batch size stays the same.
 ///
@@ -25,6 +29,7 @@
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/tap.hpp"
 #include "tapeless/network/chain.hpp"
+#include "tapeless/network/precision.hpp"
 #include "tapeless/ops/tap.hpp"
 #include "tapeless/optim/clip.hpp"
 
@@ -80,15 +85,20 @@ struct Clip {
 template <class Net, class Loss, int Batch>
 class ParallelTrainer;
 
-template <class Net, class Loss, int Batch = dynamic>
+template <class Net, class Loss, int Batch = dynamic, class Precision = FullPrecision>
 class Trainer {
+  static constexpr bool mixed = detail::precision_traits<Precision>::mixed;
+  static constexpr bool scaled = detail::precision_traits<Precision>::scaled;
+  static_assert(!mixed || std::is_same_v<typename Net::scalar_type, float>,
+                "tapeless::Mixed: mixed precision keeps float master weights: use a Network<Layers, float>");
+
  public:
   using scalar_type = typename Net::scalar_type;
   using input_type = Tensor<scalar_type, Batch, Net::in>;
   using target_type = typename Loss::template target_type<scalar_type, Batch, Net::out>;
 
  private:
-  using chain_type = detail::chain<Net, Batch, true>;
+  using chain_type = detail::chain<Net, Batch, true, Precision>;
   using output_type = typename chain_type::output_type;
   static auto make_loss(const output_type& out, const target_type& y) {
     if constexpr (std::is_same_v<output_type, detail::invalid_boundary>) {
@@ -141,10 +151,22 @@ class Trainer {
   ///
   /// An optimizer's `update(net)` returns whether it committed the update (the built-in ones
   /// check it first); an optimizer whose `update` returns void is trusted with finite gradients.
+  ///
+  /// Under `Mixed<Eigen::half>` a step that is not finite for its loss or gradients also halves
+  /// the loss scale, and a finite one counts towards doubling it (`loss_scale()`).
   template <class Optimizer>
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
-    return finish_step(optimizer, clip, forward_backward());
+    StepResult r = finish_step(optimizer, clip, forward_backward());
+    if constexpr (scaled)
+      s_->scale.update(r.status != StepResult::Status::non_finite_loss &&
+                       r.status != StepResult::Status::non_finite_gradient);
+    return r;
   }
+
+  /// The dynamic loss scale (`Mixed<Eigen::half>` only; network/precision.hpp): read it, or set
+  /// its fields before training.
+  LossScale& loss_scale() noexcept requires scaled { return s_->scale; }
+  const LossScale& loss_scale() const noexcept requires scaled { return s_->scale; }
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& infer() { return run_inference(); }
@@ -223,6 +245,7 @@ class Trainer {
     chain_type chain;
     loss_program loss;
     [[no_unique_address]] std::conditional_t<(taps > 0), TapTable, detail::none> tap_table;
+    [[no_unique_address]] std::conditional_t<scaled, LossScale, detail::none> scale;
     State(typename Net::params_type& params, Index batch)
         : x(make_input(batch)), y(make_target(batch)), chain(x, params), loss(make_loss(chain.output(), y)) {
       detail::check_taps<layer_t<typename Net::layers>>();  // a Tap inside a Checkpoint: one diagnostic
@@ -279,23 +302,24 @@ class Trainer {
 // `extern template class Trainer<...>;` then keeps every translation unit but one from compiling
 // them (docs/tutorial.md, "One network, many translation units").
 
-template <class Net, class Loss, int Batch>
-Trainer<Net, Loss, Batch>::Trainer(Net& net, Index batch)
+template <class Net, class Loss, int Batch, class Precision>
+Trainer<Net, Loss, Batch, Precision>::Trainer(Net& net, Index batch)
     : net_(&net), s_(std::make_unique<State>(net.params(), batch)) {}
 
-template <class Net, class Loss, int Batch>
-Trainer<Net, Loss, Batch>::~Trainer() = default;
+template <class Net, class Loss, int Batch, class Precision>
+Trainer<Net, Loss, Batch, Precision>::~Trainer() = default;
 
-template <class Net, class Loss, int Batch>
-StepResult Trainer<Net, Loss, Batch>::compute() {
+template <class Net, class Loss, int Batch, class Precision>
+StepResult Trainer<Net, Loss, Batch, Precision>::compute() {
   StepResult r = forward_backward();
   if (r.ok() && !detail::all_finite(net_->gradients())) non_finite_gradient(r);
   return r;
 }
 
-template <class Net, class Loss, int Batch>
+template <class Net, class Loss, int Batch, class Precision>
 template <class X, class Y>
-Evaluation Trainer<Net, Loss, Batch>::evaluate(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y) {
+Evaluation Trainer<Net, Loss, Batch, Precision>::evaluate(const Eigen::MatrixBase<X>& x,
+                                                          const Eigen::MatrixBase<Y>& y) {
   using T = typename target_type::scalar_type;
   State& s = *s_;
   const Index n = x.rows();
@@ -340,8 +364,8 @@ Evaluation Trainer<Net, Loss, Batch>::evaluate(const Eigen::MatrixBase<X>& x, co
 }
 
 // The error path: which parameter's gradient is the first that is not finite.
-template <class Net, class Loss, int Batch>
-StepResult& Trainer<Net, Loss, Batch>::non_finite_gradient(StepResult& r) const {
+template <class Net, class Loss, int Batch, class Precision>
+StepResult& Trainer<Net, Loss, Batch, Precision>::non_finite_gradient(StepResult& r) const {
   r.status = StepResult::Status::non_finite_gradient;
   const auto& info = net_->parameters();
   for (std::size_t k = 0; k < info.size(); ++k)
@@ -352,8 +376,8 @@ StepResult& Trainer<Net, Loss, Batch>::non_finite_gradient(StepResult& r) const 
   return r;
 }
 
-template <class Net, class Loss, int Batch>
-std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
+template <class Net, class Loss, int Batch, class Precision>
+std::string Trainer<Net, Loss, Batch, Precision>::explain(const StepResult& r) const {
   using Status = StepResult::Status;
   const auto number = [](double v) {
     std::ostringstream out;
@@ -383,8 +407,8 @@ std::string Trainer<Net, Loss, Batch>::explain(const StepResult& r) const {
   return "the gradient of " + p.name + " was not finite (it has changed since)";
 }
 
-template <class Net, class Loss, int Batch>
-void Trainer<Net, Loss, Batch>::bind_taps(TapTable& t, chain_type& chain) {
+template <class Net, class Loss, int Batch, class Precision>
+void Trainer<Net, Loss, Batch, Precision>::bind_taps(TapTable& t, chain_type& chain) {
   detail::tap_names<layer_t<typename Net::layers>>("", t.names);
   std::vector<bool> reachable;
   chain.for_each_workspace([&](auto& slot, auto reached) {
@@ -402,16 +426,16 @@ void Trainer<Net, Loss, Batch>::bind_taps(TapTable& t, chain_type& chain) {
   t.hooks.resize(t.views.size());
 }
 
-template <class Net, class Loss, int Batch>
-auto Trainer<Net, Loss, Batch>::tap(std::size_t k) const -> const tap_view& {
+template <class Net, class Loss, int Batch, class Precision>
+auto Trainer<Net, Loss, Batch, Precision>::tap(std::size_t k) const -> const tap_view& {
   if constexpr (taps > 0) {
     if (k < taps) return *s_->tap_table.views[k];
   }
   throw std::out_of_range("tapeless::Trainer::tap: tap " + std::to_string(k) + " of " + std::to_string(taps));
 }
 
-template <class Net, class Loss, int Batch>
-std::size_t Trainer<Net, Loss, Batch>::tap_index(std::string_view name, const char* caller) const {
+template <class Net, class Loss, int Batch, class Precision>
+std::size_t Trainer<Net, Loss, Batch, Precision>::tap_index(std::string_view name, const char* caller) const {
   std::string known;
   if constexpr (taps > 0) {
     const TapTable& t = s_->tap_table;
@@ -425,15 +449,15 @@ std::size_t Trainer<Net, Loss, Batch>::tap_index(std::string_view name, const ch
                                              : "the network's taps are " + known));
 }
 
-template <class Net, class Loss, int Batch>
-auto Trainer<Net, Loss, Batch>::tap(std::string_view name) const -> const tap_view& {
+template <class Net, class Loss, int Batch, class Precision>
+auto Trainer<Net, Loss, Batch, Precision>::tap(std::string_view name) const -> const tap_view& {
   const std::size_t k = tap_index(name, "tap");
   if constexpr (taps > 0) return *s_->tap_table.views[k];
   throw std::logic_error("unreachable: tap_index throws when there is no tap");
 }
 
-template <class Net, class Loss, int Batch>
-void Trainer<Net, Loss, Batch>::on_tap(tap_hook hook) {
+template <class Net, class Loss, int Batch, class Precision>
+void Trainer<Net, Loss, Batch, Precision>::on_tap(tap_hook hook) {
   if constexpr (taps > 0) {
     TapTable& t = s_->tap_table;
     for (std::size_t k = 0; k < taps; ++k)
@@ -443,8 +467,8 @@ void Trainer<Net, Loss, Batch>::on_tap(tap_hook hook) {
   }
 }
 
-template <class Net, class Loss, int Batch>
-void Trainer<Net, Loss, Batch>::on_tap(std::string_view name, tap_hook hook) {
+template <class Net, class Loss, int Batch, class Precision>
+void Trainer<Net, Loss, Batch, Precision>::on_tap(std::string_view name, tap_hook hook) {
   const std::size_t k = tap_index(name, "on_tap");
   if constexpr (taps > 0) {
     TapTable& t = s_->tap_table;
@@ -456,20 +480,24 @@ void Trainer<Net, Loss, Batch>::on_tap(std::string_view name, tap_hook hook) {
   }
 }
 
-template <class Net, class Loss, int Batch>
-StepResult Trainer<Net, Loss, Batch>::forward_backward() {
+template <class Net, class Loss, int Batch, class Precision>
+StepResult Trainer<Net, Loss, Batch, Precision>::forward_backward() {
   State& s = *s_;
   s.chain.forward();
   s.loss.run();
-  s.chain.backward(s.loss.template gradient<0>());
+  auto& seed = s.loss.template gradient<0>();  // the adjoint of the network's output
+  if constexpr (scaled) seed *= static_cast<scalar_type>(s.scale.scale);
+  detail::round_matrix<Precision>(seed);
+  s.chain.backward(seed);
+  if constexpr (scaled) net_->gradients() *= static_cast<scalar_type>(1 / s.scale.scale);  // exact: a power of two
   StepResult r;
   r.loss = static_cast<double>(s.loss.scalar());
   if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
   return r;
 }
 
-template <class Net, class Loss, int Batch>
-auto Trainer<Net, Loss, Batch>::run_inference() -> const output_value& {
+template <class Net, class Loss, int Batch, class Precision>
+auto Trainer<Net, Loss, Batch, Precision>::run_inference() -> const output_value& {
   s_->chain.forward();
   return s_->chain.value();
 }

@@ -19,6 +19,7 @@ struct Affine {
   static constexpr bool valid(Dims x, Dims w, Dims b) {
     return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
   }
+  static constexpr bool workspace_is_scratch = true;  // packing buffers only
   /// The products y = x w, dx = g w^T and dw = x^T g.
   template <class S, Dims, Dims, Dims>
   struct workspace {

@@ -14,6 +14,7 @@
 namespace tapeless {
 /// The op of `log_softmax`; also a parameter-free layer (layers/layer.hpp).
 struct LogSoftmax : WorkspaceLike<0> {
+  static constexpr bool workspace_is_scratch = true;  // backward fills it before reading it
   static constexpr std::string_view name = "LogSoftmax";
   static constexpr Dims shape(Dims x) { return x; }
   template <class Y, class W, class X>

@@ -15,6 +15,7 @@ struct MatMul {
   static constexpr std::string_view name = "matmul";
   static constexpr Dims shape(Dims a, Dims b) { return {a.rows, b.cols}; }
   static constexpr bool valid(Dims a, Dims b) { return dims_fit(a.cols, b.rows); }
+  static constexpr bool workspace_is_scratch = true;  // packing buffers only
   /// The products y = a b, da = g b^T and db = a^T g.
   template <class S, Dims, Dims>
   struct workspace {
