@@ -3,6 +3,7 @@
 //
 //   fashion_mnist [--epochs 10] [--batch 64] [--lr 0.001] [--seed 1] [--limit N]   (--help: all)
 //                 [--threads N]                     (default: every core; 1: one core)
+//                 [--precision float|bf16]         bf16: mixed precision (bfloat16 activations)
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
 //   (the CSV has one row per epoch: loss, accuracies, seconds, and each parameter's gradient norm
@@ -59,6 +60,7 @@ struct Options {
   std::string csv = "fashion_mnist.csv";
   std::string save;  // where to save the trained model ("" : do not)
   std::string load;  // a model to evaluate instead of training one
+  bool bf16 = false;  // activations in bfloat16 (Mixed<Eigen::bfloat16>), weights in float
 };
 
 /// A bad command line: the message and where to find the options on stderr, exit status 2.
@@ -105,6 +107,12 @@ Options parse(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--save", o.save, "save the trained model (safetensors, PyTorch layout)")->type_name("FILE");
   app.add_option("--load", o.load, "evaluate this saved model on the test set instead of training")->type_name("FILE");
+  std::string precision = "float";
+  app.add_option("--precision", precision,
+                 "float, or bf16: activations and their adjoints kept in bfloat16 over float weights "
+                 "(mixed precision)")
+      ->capture_default_str()
+      ->type_name("P");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -124,6 +132,8 @@ Options parse(int argc, char** argv) {
   if (!std::isfinite(o.lr) || o.lr <= 0) usage("--lr must be a finite number > 0");
   if (o.limit < 0) usage("--limit must be 0 (all) or positive");
   if (o.threads < 1) usage("--threads must be at least 1");
+  if (precision != "float" && precision != "bf16") usage("--precision must be float or bf16, not '" + precision + "'");
+  o.bf16 = precision == "bf16";
   return o;
 }
 
@@ -149,10 +159,13 @@ Dataset load(const std::string& dir, const std::string& prefix) {
 
 using Mlp = Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>;
 using Net = Network<Mlp, float>;
-using Train = Trainer<Net, SoftmaxCrossEntropy<>>;                  // evaluation
-using ParallelTrain = ParallelTrainer<Net, SoftmaxCrossEntropy<>>;  // training
+template <class Precision>
+using Train = Trainer<Net, SoftmaxCrossEntropy<>, dynamic, Precision>;  // evaluation
+template <class Precision>
+using ParallelTrain = ParallelTrainer<Net, SoftmaxCrossEntropy<>, dynamic, Precision>;  // training
 
 // Copies rows `order[first, first + n)` of the data set into the trainer's batch.
+template <class ParallelTrain>
 void fill(ParallelTrain& t, const Dataset& d, const std::vector<Index>& order, Index first, Index n) {
   if (t.inputs().rows() != n) {
     t.inputs().resize(n);
@@ -165,6 +178,7 @@ void fill(ParallelTrain& t, const Dataset& d, const std::vector<Index>& order, I
   }
 }
 
+template <class ParallelTrain>
 Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const ParallelTrain& t) {
   Index hits = 0;
   for (Index r = 0; r < logits.rows(); ++r) {
@@ -176,6 +190,7 @@ Index correct(const Eigen::Matrix<float, Eigen::Dynamic, 10>& logits, const Para
 }
 
 // The test set's accuracy: forward passes only, through the trainer's own programs.
+template <class Train>
 double accuracy(Train& t, const Dataset& d) {
   const Eigen::Map<const Eigen::VectorXi> labels(d.labels.data(), static_cast<Index>(d.labels.size()));
   return t.evaluate(d.images, labels).accuracy;
@@ -186,6 +201,7 @@ void require_images(const Dataset& d, const std::string& dir, const std::string&
   if (d.labels.empty()) throw idx_error("tapeless: " + dir + ": the " + prefix + " set holds no images");
 }
 
+template <class Precision>
 int run(const Options& o) {
   // everything that can be checked before hours of training is checked first
   std::ofstream csv;
@@ -206,7 +222,7 @@ int run(const Options& o) {
   if (!o.load.empty()) {  // evaluate a saved model
     Net net(o.seed);
     load_safetensors(net, o.load);
-    Train evaluator(net, 1000);
+    Train<Precision> evaluator(net, 1000);
     std::printf("loaded %s\ntest accuracy: %.2f%%\n", o.load.c_str(), 100 * accuracy(evaluator, test));
     return 0;
   }
@@ -215,11 +231,12 @@ int run(const Options& o) {
     usage("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(n) + " training images");
   std::cout << "Fashion-MNIST: " << n << " training and " << test.labels.size()
             << " test images; 784-256-10 ReLU MLP, Adam lr " << o.lr << ", batch " << o.batch << ", seed " << o.seed
-            << ", " << o.threads << (o.threads == 1 ? " thread" : " threads") << "\n";
+            << ", " << o.threads << (o.threads == 1 ? " thread" : " threads")
+            << (o.bf16 ? ", bfloat16 activations" : "") << "\n";
 
   Net net(o.seed, Init::he);
-  Train evaluator(net, 1000);  // the test set's forward passes, 1000 rows at a time
-  ParallelTrain trainer(net, o.threads, o.batch);
+  Train<Precision> evaluator(net, 1000);  // the test set's forward passes, 1000 rows at a time
+  ParallelTrain<Precision> trainer(net, o.threads, o.batch);
   Adam optimizer(net, {.lr = o.lr});
   Rng shuffle(o.seed + 1);
   // the CSV: one row per epoch; besides loss and accuracy, each parameter's gradient norm averaged
@@ -295,7 +312,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   try {
-    return run(o);
+    return o.bf16 ? run<Mixed<Eigen::bfloat16>>(o) : run<FullPrecision>(o);
   } catch (const std::bad_alloc&) {
     std::cerr << "fashion_mnist: out of memory\n";
   } catch (const std::exception& e) {

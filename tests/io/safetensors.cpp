@@ -218,6 +218,59 @@ BOOST_AUTO_TEST_CASE(half_precision_is_converted_on_load) {
   BOOST_TEST(net.parameter("2.bias").isConstant(-0.5f));
 }
 
+// Saving in half precision: each value rounded to nearest even (Eigen's conversion), the file's
+// dtype and size say so, and it loads back to the rounded values, in float and in double.
+template <class S>
+void check_half_save() {
+  Network<Mlp, S> net(4);
+  for (auto [dtype, name] : {std::pair{SaveDtype::BF16, "BF16"}, std::pair{SaveDtype::F16, "F16"}}) {
+    const std::string path = scratch(std::string("half_save_") + name + ".safetensors");
+    save_safetensors(net, path, {}, {{"note", "half"}}, dtype);
+    const Safetensors file = read_safetensors(path);
+    BOOST_TEST(file.tensors.size() == 4u);
+    for (const SafetensorsTensor& t : file.tensors) BOOST_TEST(t.dtype == name);
+    BOOST_TEST(file.metadata.at("note") == "half");
+    Network<Mlp, S> back(0);
+    load_safetensors(back, path);
+    Index mismatches = 0;
+    for (Index i = 0; i < net.values().size(); ++i) {
+      const auto f = static_cast<float>(net.values()(i));
+      const float expected = dtype == SaveDtype::BF16 ? static_cast<float>(Eigen::bfloat16(f))
+                                                      : static_cast<float>(Eigen::half(f));
+      mismatches += static_cast<float>(back.values()(i)) != expected;
+    }
+    BOOST_TEST(mismatches == 0);
+    BOOST_TEST((back.values() - net.values()).cwiseAbs().maxCoeff() > 0);  // rounded, not copied
+  }
+  const std::string native = scratch("half_save_native.safetensors");
+  save_safetensors(net, native);
+  const std::string half = scratch("half_save_F16.safetensors");
+  BOOST_TEST(std::filesystem::file_size(half) < std::filesystem::file_size(native) / (sizeof(S) / 2) + 512);
+}
+
+BOOST_AUTO_TEST_CASE(half_precision_is_written_rounded_to_nearest_even) {
+  check_half_save<float>();
+  check_half_save<double>();
+}
+
+BOOST_AUTO_TEST_CASE(a_weight_beyond_the_dtype_is_refused_and_the_previous_file_kept) {
+  Network<Mlp, double> net(4);
+  const std::string path = scratch("half_range.safetensors");
+  save_safetensors(net, path, {}, {}, SaveDtype::F16);
+  const std::vector<unsigned char> before = bytes_of(path);
+  net.parameter("2.weight")(1, 2) = 70000;  // binary16's largest finite value is 65504
+  const std::string message = error_of([&] { save_safetensors(net, path, {}, {}, SaveDtype::F16); });
+  BOOST_TEST(message.find("'2.weight'") != std::string::npos, message);
+  BOOST_TEST(message.find("70000") != std::string::npos, message);
+  BOOST_TEST(message.find("F16") != std::string::npos, message);
+  BOOST_TEST((bytes_of(path) == before));
+  save_safetensors(net, path, {}, {}, SaveDtype::BF16);  // within bfloat16's range
+  net.parameter("0.bias")(0, 1) = 1e300;  // beyond float's: F32, BF16 and F16 refuse it
+  for (SaveDtype d : {SaveDtype::F32, SaveDtype::BF16, SaveDtype::F16})
+    BOOST_TEST(error_of([&] { save_safetensors(net, path, {}, {}, d); }).find("'0.bias'") != std::string::npos);
+  save_safetensors(net, path, {}, {}, SaveDtype::F64);  // and F64 keeps it
+}
+
 BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
   Network<Mlp, float> net(9);
   const Eigen::VectorXf before = net.values();

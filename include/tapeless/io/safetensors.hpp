@@ -307,16 +307,17 @@ namespace detail {
 /// scalar type), with data offsets into its values buffer, which is written first and as is:
 /// a column-major In x Out weight read in order is its transpose, row-major [Out, In].
 template <class Net>
-nlohmann::json parameter_header(const Net& net, const std::map<std::string, std::string>& names) {
+nlohmann::json parameter_header(const Net& net, const std::map<std::string, std::string>& names,
+                                const std::string& dtype) {
   using S = typename Net::scalar_type;
   static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>, "safetensors: float or double networks");
+  const std::uint64_t size = dtype_size(dtype);
   nlohmann::json header = nlohmann::json::object();
   for (const ParameterInfo& p : net.parameters()) {
-    const auto begin = static_cast<std::uint64_t>(p.offset) * sizeof(S);
-    header[file_name(p, names)] = {
-        {"dtype", std::is_same_v<S, float> ? "F32" : "F64"},
-        {"shape", torch_shape(p)},
-        {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * sizeof(S)}}};
+    const auto begin = static_cast<std::uint64_t>(p.offset) * size;
+    header[file_name(p, names)] = {{"dtype", dtype},
+                                   {"shape", torch_shape(p)},
+                                   {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * size}}};
   }
   return header;
 }
@@ -367,16 +368,86 @@ void require_finite_parameters(const Net& net, const std::string& path) {
 }
 }  // namespace detail
 
-/// Saves a network's parameters in PyTorch's layout (F32 for float, F64 for double), atomically,
-/// with `metadata` and the network's architecture (`architecture_key`). Refuses a network with a
-/// non-finite weight (safetensors_error; nothing is written).
+/// The dtype `save_safetensors` writes: the network's own (F32 for float, F64 for double), or
+/// another, each value rounded to nearest even (BF16 and F16: half precision, e.g. a model
+/// trained with mixed precision shipped at half the size).
+enum class SaveDtype { native, F32, F64, BF16, F16 };
+
+namespace detail {
+inline const char* dtype_name(SaveDtype d, bool is_float) {
+  switch (d) {
+    case SaveDtype::F32:
+      return "F32";
+    case SaveDtype::F64:
+      return "F64";
+    case SaveDtype::BF16:
+      return "BF16";
+    case SaveDtype::F16:
+      return "F16";
+    case SaveDtype::native:
+      break;
+  }
+  return is_float ? "F32" : "F64";
+}
+
+/// The values of a network's buffer converted to `dtype`, appended to `data`; throws
+/// safetensors_error naming the parameter when a value does not fit the dtype's range (it
+/// would be saved as infinity).
+template <class Net>
+void append_converted(std::vector<unsigned char>& data, const Net& net, const std::string& dtype,
+                      const std::string& path) {
+  const auto& v = net.values();
+  auto refuse = [&](Index i, double value) {
+    for (const ParameterInfo& p : net.parameters())
+      if (i >= p.offset && i < p.offset + p.rows * p.cols) {
+        std::ostringstream text;
+        text << value;
+        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name + "' has the value " + text.str() +
+                                " at flat index " + std::to_string(i - p.offset) + ", beyond the range of " + dtype +
+                                "; not saved, the previous file, if any, is unchanged");
+      }
+    throw std::logic_error("tapeless::save_safetensors: a value outside every parameter");
+  };
+  auto put = [&](const auto& bits) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&bits);
+    data.insert(data.end(), p, p + sizeof(bits));
+  };
+  for (Index i = 0; i < v.size(); ++i) {
+    const double x = static_cast<double>(v(i));
+    if (dtype == "F64") {
+      put(x);
+    } else {
+      // the range is checked before the cast, which is undefined for a double beyond float's
+      if (std::abs(x) > static_cast<double>(std::numeric_limits<float>::max())) refuse(i, x);
+      if (dtype == "F32") {
+        put(static_cast<float>(x));
+        continue;
+      }
+      const std::uint16_t bits = dtype == "BF16" ? float_to_bfloat16_bits(static_cast<float>(x))
+                                                 : float_to_half_bits(static_cast<float>(x));
+      const float back = dtype == "BF16" ? bfloat16_bits_to_float(bits) : half_bits_to_float(bits);
+      if (!std::isfinite(back)) refuse(i, x);
+      put(bits);
+    }
+  }
+}
+}  // namespace detail
+
+/// Saves a network's parameters in PyTorch's layout (`dtype`: by default F32 for float, F64 for
+/// double), atomically, with `metadata` and the network's architecture (`architecture_key`).
+/// Refuses a network with a non-finite weight, or with a weight beyond the range of `dtype`
+/// (F16's is 65504): safetensors_error naming it; nothing is written.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
-                      const std::map<std::string, std::string>& metadata = {}) {
+                      const std::map<std::string, std::string>& metadata = {}, SaveDtype dtype = SaveDtype::native) {
   detail::require_finite_parameters(net, path);
-  nlohmann::json header = detail::parameter_header(net, names);
+  const std::string type = detail::dtype_name(dtype, std::is_same_v<typename Net::scalar_type, float>);
+  nlohmann::json header = detail::parameter_header(net, names, type);
   std::vector<unsigned char> data;
-  detail::append_bytes(data, net.values());
+  if (type == (std::is_same_v<typename Net::scalar_type, float> ? "F32" : "F64"))
+    detail::append_bytes(data, net.values());  // as it is
+  else
+    detail::append_converted(data, net, type, path);
   auto all = metadata;
   all[architecture_key] = Net::architecture();  // ours: a caller's entry under this key is replaced
   header["__metadata__"] = all;

@@ -1,6 +1,6 @@
 /// @file
-/// @brief `ParallelTrainer<Network, Loss, Batch>`: one training step split over N threads, data
-/// parallel.
+/// @brief `ParallelTrainer<Network, Loss, Batch, Precision>`: one training step split over N
+/// threads, data parallel (Precision as a Trainer's, but for `Mixed<Eigen::half>`).
 ///
 /// The batch (Batch rows, or `dynamic`) is cut into N contiguous shards of nearly equal size
 /// (the first Batch % N one row longer; a batch of fewer than N rows leaves the last threads idle). Each shard is a
@@ -45,8 +45,12 @@
 
 namespace tapeless {
 
-template <class Net, class Loss, int Batch = dynamic>
+template <class Net, class Loss, int Batch = dynamic, class Precision = FullPrecision>
 class ParallelTrainer {
+  static_assert(!detail::precision_traits<Precision>::scaled,
+                "tapeless::ParallelTrainer: dynamic loss scaling (Mixed<Eigen::half>) runs in a Trainer only; "
+                "use Mixed<Eigen::bfloat16>, which needs no loss scale");
+
  public:
   using scalar_type = typename Net::scalar_type;
   using input_type = Tensor<scalar_type, Batch, Net::in>;
@@ -88,7 +92,7 @@ class ParallelTrainer {
 
  private:
   using S = scalar_type;
-  using shard_trainer = Trainer<Net, Loss, dynamic>;
+  using shard_trainer = Trainer<Net, Loss, dynamic, Precision>;
   struct Shard {
     Index first = 0, rows = 0;
     typename Net::vector_type gradients;  // shard 0 writes to the network's own buffer instead
@@ -199,8 +203,8 @@ class ParallelTrainer {
   std::vector<std::jthread> workers_;
 };
 
-template <class Net, class Loss, int Batch>
-ParallelTrainer<Net, Loss, Batch>::ParallelTrainer(Net& net, int threads, Index batch)
+template <class Net, class Loss, int Batch, class Precision>
+ParallelTrainer<Net, Loss, Batch, Precision>::ParallelTrainer(Net& net, int threads, Index batch)
     : net_(&net),
       x_([&] {
         if constexpr (Batch == dynamic)
@@ -232,14 +236,14 @@ ParallelTrainer<Net, Loss, Batch>::ParallelTrainer(Net& net, int threads, Index 
   }
 }
 
-template <class Net, class Loss, int Batch>
-ParallelTrainer<Net, Loss, Batch>::~ParallelTrainer() {
+template <class Net, class Loss, int Batch, class Precision>
+ParallelTrainer<Net, Loss, Batch, Precision>::~ParallelTrainer() {
   stop_.store(true, std::memory_order_relaxed);
   sync_.arrive_and_wait();  // releases the workers, which see stop_ and return; jthread joins
 }
 
-template <class Net, class Loss, int Batch>
-void ParallelTrainer<Net, Loss, Batch>::split() {
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::split() {
   const Index n = static_cast<Index>(shards_.size());
   Index first = 0;
   for (Index k = 0; k < n; ++k) {
@@ -254,8 +258,8 @@ void ParallelTrainer<Net, Loss, Batch>::split() {
   }
 }
 
-template <class Net, class Loss, int Batch>
-void ParallelTrainer<Net, Loss, Batch>::forward_backward(std::size_t k) {
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::forward_backward(std::size_t k) {
   Shard& s = *shards_[k];
   if (s.rows == 0) return;  // idle: fewer rows than threads
   try {
@@ -267,8 +271,8 @@ void ParallelTrainer<Net, Loss, Batch>::forward_backward(std::size_t k) {
   }
 }
 
-template <class Net, class Loss, int Batch>
-void ParallelTrainer<Net, Loss, Batch>::reduce(std::size_t k) {
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::reduce(std::size_t k) {
   // this thread's slice of the gradient vector, summed over the shards in shard order
   const auto [first, n] = slice(k);
   const S total = static_cast<S>(x_.rows());
@@ -278,8 +282,8 @@ void ParallelTrainer<Net, Loss, Batch>::reduce(std::size_t k) {
     g += (static_cast<S>(shards_[j]->rows) / total) * shards_[j]->gradients.segment(first, n);
 }
 
-template <class Net, class Loss, int Batch>
-void ParallelTrainer<Net, Loss, Batch>::work(std::size_t k) {
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::work(std::size_t k) {
   for (;;) {
     sync_.arrive_and_wait();  // a step starts (or the trainer is being destroyed)
     if (stop_.load(std::memory_order_relaxed)) return;
@@ -288,8 +292,8 @@ void ParallelTrainer<Net, Loss, Batch>::work(std::size_t k) {
 }
 
 // A step, as thread k runs it (the caller is thread 0); every thread meets every barrier.
-template <class Net, class Loss, int Batch>
-void ParallelTrainer<Net, Loss, Batch>::phases(std::size_t k) {
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::phases(std::size_t k) {
   forward_backward(k);
   sync_.arrive_and_wait();  // every shard is done: its result and error are visible to every thread
   const bool clean = !any_error();
@@ -301,8 +305,8 @@ void ParallelTrainer<Net, Loss, Batch>::phases(std::size_t k) {
   sync_.arrive_and_wait();
 }
 
-template <class Net, class Loss, int Batch>
-StepResult ParallelTrainer<Net, Loss, Batch>::run() {
+template <class Net, class Loss, int Batch, class Precision>
+StepResult ParallelTrainer<Net, Loss, Batch, Precision>::run() {
   if (y_.rows() != x_.rows())
     throw shape_error("tapeless::ParallelTrainer: inputs of " + std::to_string(x_.rows()) + " rows and targets of " +
                       std::to_string(y_.rows()) + "; one target row per input row");
@@ -327,15 +331,15 @@ StepResult ParallelTrainer<Net, Loss, Batch>::run() {
   return r;
 }
 
-template <class Net, class Loss, int Batch>
-StepResult ParallelTrainer<Net, Loss, Batch>::compute() {
+template <class Net, class Loss, int Batch, class Precision>
+StepResult ParallelTrainer<Net, Loss, Batch, Precision>::compute() {
   StepResult r = run();
   if (r.ok() && !detail::all_finite(net_->gradients())) shards_.front()->trainer.non_finite_gradient(r);
   return r;
 }
 
-template <class Net, class Loss, int Batch>
-auto ParallelTrainer<Net, Loss, Batch>::output() -> const output_matrix& {
+template <class Net, class Loss, int Batch, class Precision>
+auto ParallelTrainer<Net, Loss, Batch, Precision>::output() -> const output_matrix& {
   out_.resize(x_.rows(), Net::out);
   for (const auto& s : shards_)
     if (s->rows > 0) out_.middleRows(s->first, s->rows) = s->trainer.output();

@@ -82,7 +82,7 @@ struct Clip {
   double max_value = 0;
 };
 
-template <class Net, class Loss, int Batch>
+template <class Net, class Loss, int Batch, class Precision>
 class ParallelTrainer;
 
 template <class Net, class Loss, int Batch = dynamic, class Precision = FullPrecision>
@@ -258,7 +258,7 @@ class Trainer {
   Net* net_;
   std::unique_ptr<State> s_;
 
-  template <class, class, int>
+  template <class, class, int, class>
   friend class ParallelTrainer;
   /// A shard of a ParallelTrainer: the gradients go where `params` points (a shard's buffer).
   Trainer(Net& net, typename Net::params_type& params, Index batch)
