@@ -20,7 +20,9 @@
 // taps/<config>/<untapped|tapped|hooked> times the step with every activation tapped
 // (layers/tap.hpp), and with a hook on each tap, against the untapped step.
 // checkpoint/<net>/<plain|per_block|per_segment4> times a deep residual MLP's step without and
-// with checkpoints (layers/checkpoint.hpp), with the activation bytes each keeps.
+// with checkpoints (layers/checkpoint.hpp), with the activation bytes each keeps;
+// mixed/<net>/<float|bf16|f16> the same net's step with float, bfloat16 and binary16 activations
+// (network/precision.hpp).
 #include "baselines/handwritten.hpp"
 #include "baselines/tape.hpp"
 #include "support/heap_counter.hpp"
@@ -453,9 +455,9 @@ using PerBlock = tapeless::Network<Stack16<Checkpoint<Block>>>;
 using PerSegment = tapeless::Network<Stack4<Checkpoint<Sequential<Block, Block, Block, Block>>>>;
 constexpr int batch = 128;
 
-template <class Net>
+template <class Net, class Precision = tapeless::FullPrecision>
 struct Train {
-  using trainer_type = tapeless::Trainer<Net, tapeless::SoftmaxCrossEntropy<>, batch>;
+  using trainer_type = tapeless::Trainer<Net, tapeless::SoftmaxCrossEntropy<>, batch, Precision>;
   Net net{seed};
   trainer_type trainer{net};
   tapeless::Sgd<float> sgd{net, tapeless::SgdOptions{0.01}};
@@ -471,16 +473,16 @@ struct Train {
 
 /// checkpoint/<net>/<plain|per_block|per_segment4>: the step, its heap use and the activation
 /// bytes the Trainer's type gives.
-template <class Net>
+template <class Net, class Precision = tapeless::FullPrecision>
 void step(benchmark::State& state) {
-  auto t = std::make_unique<Train<Net>>();
+  auto t = std::make_unique<Train<Net, Precision>>();
   for (int i = 0; i < 2; ++i) benchmark::DoNotOptimize(t->step());
   const auto steps = bench::heap::during([&] {
     for (int i = 0; i < 4; ++i) benchmark::DoNotOptimize(t->step());
   });
   for (auto _ : state) benchmark::DoNotOptimize(t->step());
   state.counters["allocs_per_step"] = double(steps.allocations) / 4;
-  state.counters["activation_bytes"] = double(Train<Net>::trainer_type::activation_bytes());
+  state.counters["activation_bytes"] = double(Train<Net, Precision>::trainer_type::activation_bytes());
 }
 
 /// The checkpointed nets' gradients equal the plain net's to the bit (a checkpoint recomputes
@@ -500,6 +502,25 @@ void configure() {
   for (auto [name, fn] : {std::pair{"plain", &step<Plain>}, std::pair{"per_block", &step<PerBlock>},
                           std::pair{"per_segment4", &step<PerSegment>}})
     benchmark::RegisterBenchmark((std::string("checkpoint/64-256x16-10/relu-residual/b128/") + name).c_str(), fn)
+        ->Unit(benchmark::kMicrosecond);
+
+  // mixed precision (network/precision.hpp): the same net with bfloat16 and binary16 activations;
+  // its gradients are the float net's to half precision, not to the bit
+  using BF16 = tapeless::Mixed<Eigen::bfloat16>;
+  using F16 = tapeless::Mixed<Eigen::half>;
+  Train<Plain, BF16> bf16;
+  Train<Plain, F16> f16;
+  bf16.trainer.compute();
+  f16.trainer.compute();
+  const double scale = plain.net.gradients().norm();
+  const double e_bf16 = (bf16.net.gradients() - plain.net.gradients()).norm() / scale;
+  const double e_f16 = (f16.net.gradients() - plain.net.gradients()).norm() / scale;
+  std::fprintf(stderr, "  %-18s %-28s gradients within %.2g (bf16) and %.2g (f16) of float's\n", "mixed precision",
+               "64-256x16-10/relu/b128", e_bf16, e_f16);
+  if (!(e_bf16 < 0.05 && e_f16 < 0.01)) std::exit(1);
+  for (auto [name, fn] :
+       {std::pair{"float", &step<Plain>}, std::pair{"bf16", &step<Plain, BF16>}, std::pair{"f16", &step<Plain, F16>}})
+    benchmark::RegisterBenchmark((std::string("mixed/64-256x16-10/relu-residual/b128/") + name).c_str(), fn)
         ->Unit(benchmark::kMicrosecond);
 }
 }  // namespace deep

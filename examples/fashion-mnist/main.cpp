@@ -58,8 +58,8 @@ struct Options {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string csv = "fashion_mnist.csv";
-  std::string save;  // where to save the trained model ("" : do not)
-  std::string load;  // a model to evaluate instead of training one
+  std::string save;   // where to save the trained model ("" : do not)
+  std::string load;   // a model to evaluate instead of training one
   bool bf16 = false;  // activations in bfloat16 (Mixed<Eigen::bfloat16>), weights in float
 };
 

@@ -235,8 +235,8 @@ void check_half_save() {
     Index mismatches = 0;
     for (Index i = 0; i < net.values().size(); ++i) {
       const auto f = static_cast<float>(net.values()(i));
-      const float expected = dtype == SaveDtype::BF16 ? static_cast<float>(Eigen::bfloat16(f))
-                                                      : static_cast<float>(Eigen::half(f));
+      const float expected =
+          dtype == SaveDtype::BF16 ? static_cast<float>(Eigen::bfloat16(f)) : static_cast<float>(Eigen::half(f));
       mismatches += static_cast<float>(back.values()(i)) != expected;
     }
     BOOST_TEST(mismatches == 0);
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(a_weight_beyond_the_dtype_is_refused_and_the_previous_file_
   BOOST_TEST(message.find("F16") != std::string::npos, message);
   BOOST_TEST((bytes_of(path) == before));
   save_safetensors(net, path, {}, {}, SaveDtype::BF16);  // within bfloat16's range
-  net.parameter("0.bias")(0, 1) = 1e300;  // beyond float's: F32, BF16 and F16 refuse it
+  net.parameter("0.bias")(0, 1) = 1e300;                 // beyond float's: F32, BF16 and F16 refuse it
   for (SaveDtype d : {SaveDtype::F32, SaveDtype::BF16, SaveDtype::F16})
     BOOST_TEST(error_of([&] { save_safetensors(net, path, {}, {}, d); }).find("'0.bias'") != std::string::npos);
   save_safetensors(net, path, {}, {}, SaveDtype::F64);  // and F64 keeps it

@@ -82,3 +82,16 @@ BOOST_AUTO_TEST_CASE(checkpointed_model) {
   Adam adam(net);
   expect_no_allocation(trainer, adam);
 }
+
+BOOST_AUTO_TEST_CASE(mixed_precision_models) {
+  // three residual blocks share one float program and keep bfloat16 / binary16 copies; the
+  // binary16 Trainer also scales the loss
+  using Block = Residual<Sequential<Linear<32, 32>, ReLU>>;
+  using Net = Network<Sequential<Linear<8, 32>, ReLU, Block, Block, Block, Linear<32, 3>>>;
+  Net a(5), b(5);
+  Trainer<Net, SoftmaxCrossEntropy<>, dynamic, Mixed<Eigen::bfloat16>> bf16(a, 16);
+  Trainer<Net, SoftmaxCrossEntropy<>, dynamic, Mixed<Eigen::half>> f16(b, 16);
+  Adam adam_a(a), adam_b(b);
+  expect_no_allocation(bf16, adam_a);
+  expect_no_allocation(f16, adam_b);
+}

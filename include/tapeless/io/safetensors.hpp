@@ -315,9 +315,10 @@ nlohmann::json parameter_header(const Net& net, const std::map<std::string, std:
   nlohmann::json header = nlohmann::json::object();
   for (const ParameterInfo& p : net.parameters()) {
     const auto begin = static_cast<std::uint64_t>(p.offset) * size;
-    header[file_name(p, names)] = {{"dtype", dtype},
-                                   {"shape", torch_shape(p)},
-                                   {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * size}}};
+    header[file_name(p, names)] = {
+        {"dtype", dtype},
+        {"shape", torch_shape(p)},
+        {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * size}}};
   }
   return header;
 }
@@ -423,8 +424,8 @@ void append_converted(std::vector<unsigned char>& data, const Net& net, const st
         put(static_cast<float>(x));
         continue;
       }
-      const std::uint16_t bits = dtype == "BF16" ? float_to_bfloat16_bits(static_cast<float>(x))
-                                                 : float_to_half_bits(static_cast<float>(x));
+      const std::uint16_t bits =
+          dtype == "BF16" ? float_to_bfloat16_bits(static_cast<float>(x)) : float_to_half_bits(static_cast<float>(x));
       const float back = dtype == "BF16" ? bfloat16_bits_to_float(bits) : half_bits_to_float(bits);
       if (!std::isfinite(back)) refuse(i, x);
       put(bits);

@@ -367,15 +367,15 @@ struct stored_link {
         group(K == Leader ? owned.get() : leader_of(all)),
         input(&in),
         params(&p),
-        out{&group->program.value()} {}
+        out{&group->program.value()} {
+    size_kept();
+  }
 
   void forward() {
     group->input_value = *input->source;
     group->bind_params(*params);
     group->program.forward();
-    std::size_t total = 0;
-    group->program.for_each_value([&](const auto& v) { total += static_cast<std::size_t>(v.size()); });
-    if (static_cast<std::size_t>(kept.size()) != total) kept.resize(static_cast<Index>(total));  // a new batch size
+    size_kept();  // a new batch size
     std::size_t at = 0;
     group->program.for_each_value([&](auto& v) {
       round_matrix<Precision>(v);
@@ -419,6 +419,12 @@ struct stored_link {
   void for_each_workspace(F&&) {}  // a stored program holds no tap (its ops' workspaces are scratch)
 
  private:
+  /// Sizes `kept` for the program's values (allocates only when their size changed).
+  void size_kept() {
+    std::size_t total = 0;
+    group->program.for_each_value([&](const auto& v) { total += static_cast<std::size_t>(v.size()); });
+    if (static_cast<std::size_t>(kept.size()) != total) kept.resize(static_cast<Index>(total));
+  }
   template <class Links>
   static group_type* leader_of(Links& all);
 };
