@@ -25,6 +25,7 @@ expect(2 "bad value '-1' for --seed" --seed -1)
 expect(2 "bad value '99999999999' for --epochs" --epochs 99999999999)
 expect(2 "--epochs: 1 required N missing" --epochs)
 expect(2 "--threads must be at least 1" --threads 0)
+expect(2 "--precision must be float or bf16, not 'f16'" --precision f16)
 expect(2 "bad value '2x' for --threads" --threads 2x)
 expect(2 "arguments were not expected: .*--frobnicate" --frobnicate 1)
 expect(1 "cannot write the CSV file ${WORK}/no/such/dir/curve.csv \\(No such file or directory\\)"

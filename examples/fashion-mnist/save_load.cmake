@@ -23,6 +23,13 @@ if(trained LESS 50)
 endif()
 message(STATUS "test accuracy ${trained}% after training and after save + load")
 
+# Mixed precision (bfloat16 activations): the same run learns as well, to the noise of one epoch.
+run(mixed ${PROGRAM} --epochs 1 --limit 2000 --seed 3 --precision bf16 --csv ${WORK}/smoke_bf16.csv)
+if(mixed LESS 50)
+  message(FATAL_ERROR "test accuracy ${mixed}% with bfloat16 activations: learning is broken")
+endif()
+message(STATUS "test accuracy ${mixed}% with bfloat16 activations, ${trained}% in float")
+
 file(STRINGS ${WORK}/smoke.csv lines)
 list(GET lines 0 header)
 set(columns "epoch,train_loss,train_accuracy,test_accuracy,seconds,grad_norm:0.weight,grad_norm:0.bias,\

@@ -26,10 +26,10 @@ void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam
   if (!detail::all_finite(adam.first_moment()) || !detail::all_finite(adam.second_moment()))
     throw safetensors_error("tapeless: " + path + ": the optimizer state is not finite; not saved");
   const auto n = static_cast<std::uint64_t>(net.values().size());
-  nlohmann::json header = detail::parameter_header(net, {});
+  const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
+  nlohmann::json header = detail::parameter_header(net, {}, dtype);
   std::vector<unsigned char> data;
   for (const auto* v : {&net.values(), &adam.first_moment(), &adam.second_moment()}) detail::append_bytes(data, *v);
-  const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
   header["optimizer.m"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {n * sizeof(S), 2 * n * sizeof(S)}}};
   header["optimizer.v"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {2 * n * sizeof(S), 3 * n * sizeof(S)}}};
   header["__metadata__"] = {{"optimizer", "adam"},
