@@ -269,6 +269,13 @@ BOOST_AUTO_TEST_CASE(a_weight_beyond_the_dtype_is_refused_and_the_previous_file_
   for (SaveDtype d : {SaveDtype::F32, SaveDtype::BF16, SaveDtype::F16})
     BOOST_TEST(error_of([&] { save_safetensors(net, path, {}, {}, d); }).find("'0.bias'") != std::string::npos);
   save_safetensors(net, path, {}, {}, SaveDtype::F64);  // and F64 keeps it
+  // a double network saved as F32: each value converted, and loaded back as it
+  Network<Mlp, double> wide(6);
+  save_safetensors(wide, path, {}, {}, SaveDtype::F32);
+  for (const SafetensorsTensor& t : read_safetensors(path).tensors) BOOST_TEST(t.dtype == "F32");
+  Network<Mlp, float> narrow(0);
+  load_safetensors(narrow, path);
+  BOOST_TEST((narrow.values() == wide.values().cast<float>()));
 }
 
 BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {

@@ -3,16 +3,18 @@
 // share one program and keep H copies give the same bits as layers with programs of their own;
 // the activation bytes are what the type says; dynamic loss scaling rescues gradients that
 // binary16 would flush to zero, skips an overflowing step without touching the weights, backs
-// off and grows.
+// off and grows; checkpoints and ParallelTrainer under bfloat16.
 #define BOOST_TEST_MODULE network_precision
 #include "tapeless/network/precision.hpp"
 
 #include "tapeless/layers/activation.hpp"
+#include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/parallel_trainer.hpp"
 #include "tapeless/network/trainer.hpp"
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
@@ -122,16 +124,17 @@ namespace {
 // layers wrapped in Sequential<> once, twice, three times are distinct types with programs of
 // their own (each holding H values). Same parameters in the same order: the same bits.
 using Block = Residual<Sequential<Linear<8, 8>, ReLU>, std::ratio<1, 2>>;
-using Shared = Sequential<Linear<4, 8>, ReLU, Block, Block, Block, Sequential<Linear<8, 8>, Tanh>, Block, Linear<8, 3>>;
+using Repeated =
+    Sequential<Linear<4, 8>, ReLU, Block, Block, Block, Sequential<Linear<8, 8>, Tanh>, Block, Linear<8, 3>>;
 using Own = Sequential<Linear<4, 8>, ReLU, Block, Sequential<Block>, Sequential<Sequential<Block>>,
                        Sequential<Linear<8, 8>, Tanh>, Sequential<Sequential<Sequential<Block>>>, Linear<8, 3>>;
 
 template <class P, int Batch>
 void check_shared_equals_own(int steps) {
-  Network<Shared> shared(5);
+  Network<Repeated> shared(5);
   Network<Own> own(5);
   own.values() = shared.values();
-  Trainer<Network<Shared>, SoftmaxCrossEntropy<>, Batch, P> ts(shared, 6);
+  Trainer<Network<Repeated>, SoftmaxCrossEntropy<>, Batch, P> ts(shared, 6);
   Trainer<Network<Own>, SoftmaxCrossEntropy<>, Batch, P> to(own, 6);
   static_assert(decltype(ts)::activation_bytes(6) < decltype(to)::activation_bytes(6),
                 "the shared layers keep H copies: fewer bytes");
@@ -288,4 +291,47 @@ BOOST_AUTO_TEST_CASE(loss_scale_update_rule) {
   BOOST_TEST(s.skipped_steps == 1);
   for (int k = 0; k < 400; ++k) s.update(false);
   BOOST_TEST(s.scale == static_cast<double>(FLT_MIN));  // bounded: 1 / scale stays finite
+}
+
+BOOST_AUTO_TEST_CASE(checkpoints_under_mixed_precision_give_the_same_bits) {
+  // a checkpoint recomputes its block and rounds it again: the same values the stored blocks keep
+  using Lean = Sequential<Linear<4, 8>, ReLU, Checkpoint<Block>, Checkpoint<Block>, Checkpoint<Block>,
+                          Sequential<Linear<8, 8>, Tanh>, Checkpoint<Block>, Linear<8, 3>>;
+  Network<Repeated> shared(5);
+  Network<Lean> lean(5);
+  lean.values() = shared.values();
+  Trainer<Network<Repeated>, SoftmaxCrossEntropy<>, 6, BF16> ts(shared);
+  Trainer<Network<Lean>, SoftmaxCrossEntropy<>, 6, BF16> tl(lean);
+  Adam as(shared), al(lean);
+  for (int step = 0; step < 3; ++step) {
+    fill(ts, 21 + static_cast<unsigned>(step));
+    fill(tl, 21 + static_cast<unsigned>(step));
+    const StepResult rs = ts.step(as), rl = tl.step(al);
+    BOOST_REQUIRE(rs.ok());
+    BOOST_REQUIRE(rl.ok());
+    BOOST_TEST(rs.loss == rl.loss);
+    BOOST_TEST(same_bits(shared.gradients(), lean.gradients()));
+    BOOST_TEST(same_bits(shared.values(), lean.values()));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(parallel_bfloat16_training_is_one_threads_to_rounding) {
+  // shards round their own loss's adjoint (the mean over 4 rows, not 12): equal to rounding
+  Network<Repeated> one(6), many(6);
+  Trainer<Network<Repeated>, SoftmaxCrossEntropy<>, 12, BF16> single(one);
+  ParallelTrainer<Network<Repeated>, SoftmaxCrossEntropy<>, 12, BF16> parallel(many, 3);
+  fill(single, 8);
+  parallel.inputs() = single.inputs().value();
+  parallel.targets() = single.targets().value();
+  const StepResult a = single.compute(), b = parallel.compute();
+  BOOST_REQUIRE(a.ok());
+  BOOST_REQUIRE(b.ok());
+  BOOST_TEST(std::abs(a.loss - b.loss) < 1e-6 * a.loss);
+  BOOST_TEST(relative(many.gradients(), one.gradients()) < 0.02);
+  Adam aa(one), ab(many);
+  for (int step = 0; step < 5; ++step) {
+    BOOST_REQUIRE(single.step(aa).ok());
+    BOOST_REQUIRE(parallel.step(ab).ok());
+  }
+  BOOST_TEST(relative(many.values(), one.values()) < 1e-3);
 }
