@@ -164,9 +164,12 @@ class Trainer {
   }
 
   /// The dynamic loss scale (`Mixed<Eigen::half>` only; network/precision.hpp): read it, or set
-  /// its fields before training.
-  LossScale& loss_scale() noexcept requires scaled { return s_->scale; }
-  const LossScale& loss_scale() const noexcept requires scaled { return s_->scale; }
+  /// its fields before training. (Member templates, so that `template class Trainer<...>` does
+  /// not instantiate them where they do not apply: clang 14 instantiates a constrained member.)
+  template <bool Scaled = scaled>
+  requires Scaled LossScale& loss_scale() noexcept { return s_->scale; }
+  template <bool Scaled = scaled>
+  requires Scaled const LossScale& loss_scale() const noexcept { return s_->scale; }
 
   /// The network's output for the current inputs (batch x Net::out).
   const auto& infer() { return run_inference(); }
