@@ -1,7 +1,7 @@
 // core/node.hpp: the op protocol, used from outside the library as a user would, with public
 // names only (no tapeless::detail): a user matrix product with a workspace of `Product`s and a
 // `reserve`, a row-wise op with `WorkspaceLike`, and an op with a data operand on the left.
-#define EIGEN_RUNTIME_NO_MALLOC
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE core_op_protocol
 #include "tapeless/tapeless.hpp"
 

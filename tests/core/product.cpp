@@ -1,7 +1,7 @@
 // Product gives Eigen's product for every shape it meets in a program, transposed operands
 // and accumulation included, and allocates nothing once reserved: GEMM shapes with the reserved
 // buffers, depth-1 products (a batch of one) as outer products.
-#define EIGEN_RUNTIME_NO_MALLOC
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE core_product
 #include "tapeless/core/product.hpp"
 

@@ -1,6 +1,6 @@
 // A forward+backward evaluation allocates nothing: counted with a global operator new and with
 // Eigen's own guard (EIGEN_RUNTIME_NO_MALLOC).
-#define EIGEN_RUNTIME_NO_MALLOC
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE engine_no_allocation
 #include "tapeless/tapeless.hpp"
 

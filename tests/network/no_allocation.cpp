@@ -1,6 +1,6 @@
 // After construction, a training step (forward, backward, optimizer update) and an inference
 // allocate nothing, for a fixed batch and for a run-time batch of unchanged size.
-#define EIGEN_RUNTIME_NO_MALLOC
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE network_no_allocation
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/checkpoint.hpp"

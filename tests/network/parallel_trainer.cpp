@@ -2,7 +2,7 @@
 // the sum with clipping) equals one thread's to rounding, is the same bits run after run,
 // allocates nothing, refuses a non-finite step leaving every weight as it was, and hands a
 // shard's exception to the caller with nothing updated.
-#define EIGEN_RUNTIME_NO_MALLOC
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE network_parallel_trainer
 #include "tapeless/network/parallel_trainer.hpp"
 
