@@ -84,10 +84,15 @@ class Program {
 
   /// Computes every value of the expression once, in post-order.
   void forward() {
-    if constexpr (plan::has_dynamic)
-      detail::size_storage(s_, false);  // batch dimensions may have changed
-    else
+    if constexpr (plan::has_dynamic) {
+      if (!sized_ || !detail::leaves_as_sized(s_)) {  // a batch dimension changed: check and resize
+        sized_ = false;                               // until the sizing succeeds (a shape_error leaves it false)
+        detail::size_storage(s_, false);
+        sized_ = true;
+      }
+    } else {
       detail::check_leaves(s_);  // a heap-stored input may have been resized through its value()
+    }
     detail::forward(s_);
   }
 
@@ -228,6 +233,7 @@ class Program {
 
  private:
   state_type s_;
+  bool sized_ = true;  // the last sizing succeeded: s_.dims are the storage's shapes
 };
 
 template <class Expr, class... Wrt>

@@ -48,6 +48,26 @@ void check_leaves(const State& s) {
   });
 }
 
+/// True when every leaf whose storage has a run-time size holds a value of the shape it had at
+/// the last sizing: then every node's shape is what it was (shapes are computed from the
+/// leaves'), so nothing needs checking or resizing. A run-time batch of unchanged size takes
+/// this path before each forward instead of size_storage's walk.
+template <class State>
+bool leaves_as_sized(const State& s) {
+  bool same = true;
+  visit<order::post, State::root>(s.expr, everywhere, [&](auto at, const auto& e) {
+    using E = std::remove_cvref_t<decltype(e)>;
+    if constexpr (is_leaf_v<E> && !is_shared_v<E>) {
+      using V = std::remove_cvref_t<decltype(expr_traits<E>::value(e))>;
+      if constexpr (V::RowsAtCompileTime == Eigen::Dynamic || V::ColsAtCompileTime == Eigen::Dynamic) {
+        const Dims held = expr_traits<E>::runtime_dims(e);
+        same &= held.rows == s.dims[at()].rows && held.cols == s.dims[at()].cols;
+      }
+    }
+  });
+  return same;
+}
+
 /// Computes every position's run-time shape and sizes storage for it (zero-filling all of it
 /// when `initial`). Throws shape_error when a run-time dimension breaks an op's shape rule.
 template <class State>
