@@ -4,14 +4,13 @@
 // shard's exception to the caller with nothing updated.
 #include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE network_parallel_trainer
-#include "tapeless/network/parallel_trainer.hpp"
-
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/network.hpp"
+#include "tapeless/network/parallel_trainer.hpp"
 #include "tapeless/optim/adam.hpp"
 #include "tapeless/optim/sgd.hpp"
 
