@@ -624,8 +624,8 @@ class chain {
   template <std::size_t K>
   const auto& previous() const {
     if constexpr (K == 0) {
-      static constexpr no_link none{};
-      return none;
+      static constexpr no_link batch{};
+      return batch;
     } else {
       return link_at<K - 1>(links_);
     }
