@@ -205,45 +205,42 @@ def taps_table(cells):
     return "\n".join(rows)
 
 
-def checkpoint_table(cells):
-    """A deep residual MLP's step plain and checkpointed: time and activation bytes."""
-    order = ["plain", "per_block", "per_segment4"]
-    rows_in = sorted(((cfg, impl) for (k, cfg, impl) in cells if k == "checkpoint"),
+def variant_table(cells, kind, base, names, column, saved):
+    """The deep residual MLP's step as variants of one baseline (`base`): time and activation bytes,
+    each against the baseline's; `saved` adds a column of the bytes saved."""
+    order = list(names)
+    rows_in = sorted(((cfg, impl) for (k, cfg, impl) in cells if k == kind),
                      key=lambda r: (r[0], order.index(r[1]) if r[1] in order else len(order)))
-    plain = {cfg: cells[("checkpoint", cfg, "plain")] for cfg, impl in rows_in if impl == "plain"}
-    if not plain:
+    baseline = {cfg: cells[(kind, cfg, base)] for cfg, impl in rows_in if impl == base}
+    if not baseline:
         return "Not measured in this run."
-    names = {"plain": "no checkpoint", "per_block": "`Checkpoint<Block>` x 16",
-             "per_segment4": "`Checkpoint<Sequential<Block x 4>>` x 4"}
-    rows = ["| configuration | checkpoints | step | activation bytes | step / plain | bytes / plain | bytes saved | "
-            "allocations per step |", "|---|---|---|---|---|---|---|---|"]
+    rows = [f"| configuration | {column} | step | activation bytes | step / {base} | bytes / {base} | "
+            + ("bytes saved | " if saved else "") + "allocations per step |",
+            "|---|---|---|---|---|---|" + ("---|" if saved else "") + "---|"]
     for cfg, impl in rows_in:
-        c, p = cells[("checkpoint", cfg, impl)], plain[cfg]
+        c, p = cells[(kind, cfg, impl)], baseline[cfg]
         t, tp = statistics.median(c["times"]), statistics.median(p["times"])
         b, bp = c["counters"].get("activation_bytes", 0), p["counters"].get("activation_bytes", 0)
         rows.append(f"| `{cfg}` | {names.get(impl, impl)} | {fmt_cell(c)} | {fmt_bytes(b)} | {t / tp:.2f}x | "
-                    f"{b / bp:.2f}x | {fmt_bytes(bp - b)} | {c['counters'].get('allocs_per_step', 0):.0f} |")
+                    f"{b / bp:.2f}x | " + (f"{fmt_bytes(bp - b)} | " if saved else "")
+                    + f"{c['counters'].get('allocs_per_step', 0):.0f} |")
     return "\n".join(rows)
+
+
+def checkpoint_table(cells):
+    """A deep residual MLP's step plain and checkpointed: time and activation bytes."""
+    return variant_table(cells, "checkpoint", "plain",
+                         {"plain": "no checkpoint", "per_block": "`Checkpoint<Block>` x 16",
+                          "per_segment4": "`Checkpoint<Sequential<Block x 4>>` x 4"},
+                         "checkpoints", saved=True)
 
 
 def mixed_table(cells):
     """The deep residual MLP's step with float, bfloat16 and binary16 activations."""
-    order = ["float", "bf16", "f16"]
-    rows_in = sorted(((cfg, impl) for (k, cfg, impl) in cells if k == "mixed"),
-                     key=lambda r: (r[0], order.index(r[1]) if r[1] in order else len(order)))
-    full = {cfg: cells[("mixed", cfg, "float")] for cfg, impl in rows_in if impl == "float"}
-    if not full:
-        return "Not measured in this run."
-    names = {"float": "float (`FullPrecision`)", "bf16": "`Mixed<Eigen::bfloat16>`", "f16": "`Mixed<Eigen::half>`"}
-    rows = ["| configuration | activations | step | activation bytes | step / float | bytes / float | "
-            "allocations per step |", "|---|---|---|---|---|---|---|"]
-    for cfg, impl in rows_in:
-        c, p = cells[("mixed", cfg, impl)], full[cfg]
-        t, tp = statistics.median(c["times"]), statistics.median(p["times"])
-        b, bp = c["counters"].get("activation_bytes", 0), p["counters"].get("activation_bytes", 0)
-        rows.append(f"| `{cfg}` | {names.get(impl, impl)} | {fmt_cell(c)} | {fmt_bytes(b)} | {t / tp:.2f}x | "
-                    f"{b / bp:.2f}x | {c['counters'].get('allocs_per_step', 0):.0f} |")
-    return "\n".join(rows)
+    return variant_table(cells, "mixed", "float",
+                         {"float": "float (`FullPrecision`)", "bf16": "`Mixed<Eigen::bfloat16>`",
+                          "f16": "`Mixed<Eigen::half>`"},
+                         "activations", saved=False)
 
 
 def parallel_table(path):

@@ -34,18 +34,26 @@ void check_leaf(Dims held) {
     throw_leaf_shape(declared, held);
 }
 
-/// check_leaf for every leaf whose storage has a run-time size (a fixed-size one cannot change):
-/// a program without batch dimensions does this instead of size_storage before each forward.
-template <class State>
-void check_leaves(const State& s) {
-  visit<order::post, State::root>(s.expr, everywhere, [&](auto, const auto& e) {
+/// Calls f(position, leaf type tag, held shape) for every leaf whose storage has a run-time size
+/// (a fixed-size one cannot change): what check_leaves and leaves_as_sized compare.
+template <class State, class F>
+void for_each_sized_leaf(const State& s, F&& f) {
+  visit<order::post, State::root>(s.expr, everywhere, [&](auto at, const auto& e) {
     using E = std::remove_cvref_t<decltype(e)>;
     if constexpr (is_leaf_v<E> && !is_shared_v<E>) {
       using V = std::remove_cvref_t<decltype(expr_traits<E>::value(e))>;
       if constexpr (V::RowsAtCompileTime == Eigen::Dynamic || V::ColsAtCompileTime == Eigen::Dynamic)
-        check_leaf<E>(expr_traits<E>::runtime_dims(e));
+        f(at, static_cast<const E*>(nullptr), expr_traits<E>::runtime_dims(e));
     }
   });
+}
+
+/// check_leaf for every leaf whose storage has a run-time size: a program without batch
+/// dimensions does this instead of size_storage before each forward.
+template <class State>
+void check_leaves(const State& s) {
+  for_each_sized_leaf(
+      s, [](auto, const auto* leaf, Dims held) { check_leaf<std::remove_cvref_t<decltype(*leaf)>>(held); });
 }
 
 /// True when every leaf whose storage has a run-time size holds a value of the shape it had at
@@ -55,15 +63,8 @@ void check_leaves(const State& s) {
 template <class State>
 bool leaves_as_sized(const State& s) {
   bool same = true;
-  visit<order::post, State::root>(s.expr, everywhere, [&](auto at, const auto& e) {
-    using E = std::remove_cvref_t<decltype(e)>;
-    if constexpr (is_leaf_v<E> && !is_shared_v<E>) {
-      using V = std::remove_cvref_t<decltype(expr_traits<E>::value(e))>;
-      if constexpr (V::RowsAtCompileTime == Eigen::Dynamic || V::ColsAtCompileTime == Eigen::Dynamic) {
-        const Dims held = expr_traits<E>::runtime_dims(e);
-        same &= held.rows == s.dims[at()].rows && held.cols == s.dims[at()].cols;
-      }
-    }
+  for_each_sized_leaf(s, [&](auto at, const auto*, Dims held) {
+    same &= held.rows == s.dims[at()].rows && held.cols == s.dims[at()].cols;
   });
   return same;
 }

@@ -413,20 +413,21 @@ void append_converted(std::vector<unsigned char>& data, const Net& net, const st
     const auto* p = reinterpret_cast<const unsigned char*>(&bits);
     data.insert(data.end(), p, p + sizeof(bits));
   };
+  const bool f64 = dtype == "F64", f32 = dtype == "F32", bf16 = dtype == "BF16";  // else F16
   for (Index i = 0; i < v.size(); ++i) {
     const double x = static_cast<double>(v(i));
-    if (dtype == "F64") {
+    if (f64) {
       put(x);
     } else {
       // the range is checked before the cast, which is undefined for a double beyond float's
       if (std::abs(x) > static_cast<double>(std::numeric_limits<float>::max())) refuse(i, x);
-      if (dtype == "F32") {
+      if (f32) {
         put(static_cast<float>(x));
         continue;
       }
       const std::uint16_t bits =
-          dtype == "BF16" ? float_to_bfloat16_bits(static_cast<float>(x)) : float_to_half_bits(static_cast<float>(x));
-      const float back = dtype == "BF16" ? bfloat16_bits_to_float(bits) : half_bits_to_float(bits);
+          bf16 ? float_to_bfloat16_bits(static_cast<float>(x)) : float_to_half_bits(static_cast<float>(x));
+      const float back = bf16 ? bfloat16_bits_to_float(bits) : half_bits_to_float(bits);
       if (!std::isfinite(back)) refuse(i, x);
       put(bits);
     }

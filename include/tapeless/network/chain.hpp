@@ -252,6 +252,11 @@ struct checkpoint_group {
   }
 };
 
+/// The group the leader of a checkpoint or stored group (link `Leader` of `all`) owns: what the
+/// other layers of the group run (defined after `link_at`).
+template <std::size_t Leader, class Group, class Links>
+Group* leader_group(Links& all);
+
 /// A checkpointed layer K (layers/checkpoint.hpp): its input, its weights and its output, run
 /// through its group's program. The first of its type (`Leader`) owns the group.
 template <std::size_t K, class Stage, std::size_t Leader, class Precision>
@@ -269,7 +274,7 @@ struct checkpoint_link {
   template <class In, class P, class Links>
   checkpoint_link(const In& in, P& p, Links& all)
       : owned(K == Leader ? std::make_unique<group_type>(in, p) : nullptr),
-        group(K == Leader ? owned.get() : leader_of(all)),
+        group(K == Leader ? owned.get() : leader_group<Leader, group_type>(all)),
         input(&in),
         params(&p),
         saved(group->program.value()),
@@ -304,10 +309,6 @@ struct checkpoint_link {
   void for_each_workspace(F&& f) {
     if constexpr (K == Leader) group->program.for_each_workspace(f);
   }
-
- private:
-  template <class Links>
-  static group_type* leader_of(Links& all);
 };
 
 /// The program the stored layers of one stage type share under mixed precision: a checkpoint
@@ -364,7 +365,7 @@ struct stored_link {
   template <class In, class P, class Links>
   stored_link(const In& in, P& p, Links& all)
       : owned(K == Leader ? std::make_unique<group_type>(in, p) : nullptr),
-        group(K == Leader ? owned.get() : leader_of(all)),
+        group(K == Leader ? owned.get() : leader_group<Leader, group_type>(all)),
         input(&in),
         params(&p),
         out{&group->program.value()} {
@@ -425,8 +426,6 @@ struct stored_link {
     group->program.for_each_value([&](const auto& v) { total += static_cast<std::size_t>(v.size()); });
     if (static_cast<std::size_t>(kept.size()) != total) kept.resize(static_cast<Index>(total));
   }
-  template <class Links>
-  static group_type* leader_of(Links& all);
 };
 
 template <std::size_t K, class Stage, class P>
@@ -460,21 +459,9 @@ const stored_link<K, Stage, L, P>& link_at(const stored_link<K, Stage, L, P>& l)
   return l;
 }
 
-template <std::size_t K, class Stage, std::size_t Leader, class P>
-template <class Links>
-auto checkpoint_link<K, Stage, Leader, P>::leader_of(Links& all) -> group_type* {
-  if constexpr (K == Leader)
-    return nullptr;
-  else
-    return link_at<Leader>(all).group;  // constructed already: an earlier base of `all`
-}
-template <std::size_t K, class Stage, std::size_t Leader, class P>
-template <class Links>
-auto stored_link<K, Stage, Leader, P>::leader_of(Links& all) -> group_type* {
-  if constexpr (K == Leader)
-    return nullptr;
-  else
-    return link_at<Leader>(all).group;
+template <std::size_t Leader, class Group, class Links>
+Group* leader_group(Links& all) {
+  return link_at<Leader>(all).group;  // constructed already: an earlier base of `all`
 }
 
 /// The first index of St among All (the leader of a checkpoint group).
@@ -484,6 +471,19 @@ constexpr std::size_t first_of() {
   for (std::size_t i = 0; i < sizeof...(All); ++i)
     if (same[i]) return i;
   return sizeof...(All);
+}
+
+/// Bytes a stored layer of stage St keeps (its values, 2 bytes each), and the leader of its
+/// group besides (the shared program, and the float value and adjoint of the running layer's
+/// input), with `batch` rows wherever a shape has the batch's.
+template <class St>
+constexpr std::size_t stored_bytes(Index batch, bool leader) {
+  using P = typename St::program;
+  using In = typename St::input_type;
+  const std::size_t kept = P::value_count(batch) * sizeof(std::uint16_t);
+  const std::size_t input =
+      value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, batch, sizeof(typename In::scalar_type));
+  return leader ? kept + P::storage_bytes(batch) + 2 * input : kept;
 }
 
 /// Whether layer K of stages All... keeps its values in the storage format under Precision (a
@@ -501,14 +501,10 @@ constexpr bool stored_at() {
     constexpr bool same[] = {__is_same(St, All)...};
     std::size_t count = 0;
     for (std::size_t i = 0; i + 1 < n; ++i) count += same[i];
-    // only where it saves memory: count layers' values in 2 bytes and one group (its program, and
-    // its input's value and adjoint in float) against count programs (the bytes per row of batch)
-    using P = typename St::program;
-    using In = typename St::input_type;
-    const std::size_t input = value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, 1, sizeof(float));
-    const bool saves = count * P::value_count(1) * sizeof(std::uint16_t) + P::storage_bytes(1) + 2 * input <
-                       count * P::storage_bytes(1);
-    return K + 1 < n && count >= 2 && saves;
+    // and only where it saves memory: count stored layers, one of them the group's leader,
+    // against count programs (the bytes per row of batch)
+    return K + 1 < n && count >= 2 &&
+           (count - 1) * stored_bytes<St>(1, false) + stored_bytes<St>(1, true) < count * St::program::storage_bytes(1);
   }
 }
 
@@ -599,12 +595,8 @@ class chain {
   template <std::size_t K, class St, std::size_t Leader, bool Stored>
   static constexpr std::size_t stage_bytes(Index batch) {
     using P = typename St::program;
-    if constexpr (Stored) {  // the values in 2 bytes each; the leader holds the group
-      using In = typename St::input_type;
-      const std::size_t kept = P::value_count(batch) * sizeof(std::uint16_t);
-      const std::size_t input =
-          value_bytes({In::rows_at_compile_time, In::cols_at_compile_time}, batch, sizeof(typename In::scalar_type));
-      return K != Leader ? kept : kept + P::storage_bytes(batch) + 2 * input;  // + input value and adjoint
+    if constexpr (Stored) {
+      return stored_bytes<St>(batch, K == Leader);
     } else if constexpr (!St::checkpointed) {
       return P::storage_bytes(batch);
     } else {
