@@ -193,7 +193,8 @@ void expect_refused_update(MakeOptimizer make, StepResult::Status expected) {
   Network<Mlp, float> net(1);
   Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>> trainer(net, 4);
   auto optimizer = make(net);
-  trainer.inputs().value().setConstant(3e19f);  // huge activations: finite loss and gradients
+  // huge activations: finite loss and gradients of about 1e21 or more, whose (1 - beta2) g^2 is not
+  trainer.inputs().value().setConstant(1e22f);
   for (Index r = 0; r < 4; ++r) trainer.targets()(r, 0) = static_cast<int>(r % 3);
   const Eigen::VectorXf before = net.values();
   const auto state_before = optimizer_state(optimizer);
@@ -211,8 +212,8 @@ BOOST_AUTO_TEST_CASE(an_update_that_would_overflow_is_refused_and_changes_nothin
   expect_refused_update([](auto& net) { return Sgd(net, {.lr = 1e30}); }, StepResult::Status::non_finite_update);
   expect_refused_update([](auto& net) { return Sgd(net, {.lr = 1e30, .momentum = 0.9}); },
                         StepResult::Status::non_finite_update);
-  // Adam's update is bounded by lr, but its second moment g^2 overflows: refused too (else v
-  // would hold inf and that weight would never move again).
+  // Adam's update is bounded by lr, but its second moment's term (1 - beta2) g^2 overflows:
+  // refused too (else v would hold inf and that weight would never move again).
   expect_refused_update([](auto& net) { return Adam(net, {.lr = 1e-3}); }, StepResult::Status::non_finite_update);
 }
 

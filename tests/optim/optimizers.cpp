@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 using namespace tapeless;
 using Net = Network<Sequential<Linear<3, 2>>, double>;
@@ -61,40 +62,137 @@ BOOST_AUTO_TEST_CASE(adam_with_bias_correction_and_weight_decay) {
   BOOST_TEST(((net.values() - w).norm() < 1e-14));
 }
 
-// The update in slices (plan, check each, commit each, finish), as ParallelTrainer runs it on
-// several threads, gives update()'s bits, whatever the split; a slice that fails its check
-// stops the commit by the caller's choice, and nothing has changed.
+// The update in slices, as ParallelTrainer runs it on several threads, gives update()'s bits,
+// whatever the split: Sgd's check each, commit each, finish; Adam's apply each (saving), finish.
+// The cuts put coefficients that update() runs in a full packet into a slice's padded tail (42
+// floats: 2 packets of 16 and a tail of 10 on AVX-512), so this also holds the tail to the
+// packets' rounding. A failed slice stops the commit (Sgd: nothing has changed), or is undone
+// with every other slice (Adam: then nothing has changed).
+using Wide = Network<Sequential<Linear<5, 7>>, float>;
 template <class Optimizer>
-void check_slices_equal_update(Optimizer& whole, Optimizer& sliced, Net& a, Net& b) {
+void check_slices_equal_update(Optimizer& whole, Optimizer& sliced, Wide& a, Wide& b) {
+  constexpr bool checked = requires(const typename Optimizer::Plan& p) {
+    sliced.check(p, b.values(), b.gradients(), 0, 0);
+  };
   for (int t = 1; t <= 3; ++t) {
-    a.gradients().setLinSpaced(-1.0 * t, 2.0);
+    a.gradients().setLinSpaced(-1.0f * static_cast<float>(t), 2.0f);
     b.gradients() = a.gradients();
     BOOST_TEST_REQUIRE(whole.update(a));
     const auto plan = sliced.plan();
     const Index n = b.values().size(), cuts[] = {0, 1, n / 2, n};
-    for (int k = 0; k < 3; ++k)
-      BOOST_TEST_REQUIRE(sliced.check(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]));
-    for (int k = 0; k < 3; ++k) sliced.commit(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]);
+    for (int k = 0; k < 3; ++k) {
+      if constexpr (checked)
+        BOOST_TEST_REQUIRE(sliced.check(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]));
+      else
+        BOOST_TEST_REQUIRE(sliced.apply(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]));
+    }
+    if constexpr (checked)
+      for (int k = 0; k < 3; ++k) sliced.commit(plan, b.values(), b.gradients(), cuts[k], cuts[k + 1] - cuts[k]);
     sliced.finish(plan);
     BOOST_TEST((a.values().array() == b.values().array()).all());
   }
-  b.gradients()(b.values().size() - 1) = std::nan("");
+  const Eigen::VectorXf before = b.values();
+  b.gradients()(b.values().size() - 1) = std::nanf("");
   const auto plan = sliced.plan();
-  BOOST_TEST(sliced.check(plan, b.values(), b.gradients(), 0, 1));  // the first slice is clean
-  BOOST_TEST(!sliced.check(plan, b.values(), b.gradients(), 1, b.values().size() - 1));
+  const Index n = b.values().size();
+  if constexpr (checked) {
+    BOOST_TEST(sliced.check(plan, b.values(), b.gradients(), 0, 1));  // the first slice is clean
+    BOOST_TEST(!sliced.check(plan, b.values(), b.gradients(), 1, n - 1));
+  } else {
+    BOOST_TEST(sliced.apply(plan, b.values(), b.gradients(), 0, 1));
+    BOOST_TEST(!sliced.apply(plan, b.values(), b.gradients(), 1, n - 1));
+    BOOST_TEST(!(b.values().array() == before.array()).all());  // applied: the caller must undo
+    sliced.undo(plan, b.values(), 0, 1);
+    sliced.undo(plan, b.values(), 1, n - 1);
+  }
+  BOOST_TEST((b.values().array() == before.array()).all());
 }
 
 BOOST_AUTO_TEST_CASE(sgd_and_adam_in_slices_equal_one_update) {
-  Net a(3), b(3);
+  Wide a(3), b(3);
   Sgd s1(a, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}),
       s2(b, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
   check_slices_equal_update(s1, s2, a, b);
   BOOST_TEST((s1.velocity().array() == s2.velocity().array()).all());
-  Net c(4), d(4);
+  Wide c(4), d(4);
   Adam a1(c, {.weight_decay = 0.1}), a2(d, {.weight_decay = 0.1});
   check_slices_equal_update(a1, a2, c, d);
   BOOST_TEST(a2.step_count() == 3);
+  BOOST_TEST((a1.first_moment().array() == a2.first_moment().array()).all());
   BOOST_TEST((a1.second_moment().array() == a2.second_moment().array()).all());
+  Wide e(5), f(5);
+  Sgd p1(e, {.lr = 0.1}), p2(f, {.lr = 0.1});  // plain SGD: no velocity
+  check_slices_equal_update(p1, p2, e, f);
+}
+
+// An update is one pass that writes as it goes; a non-finite value anywhere (first coefficient,
+// inside a packet, in the scalar tail, last) makes it put everything back: weights and
+// optimizer state bit for bit as before, after a few updates gave that state values.
+template <class S, class MakeOptimizer, class State>
+void expect_failed_update_undone(MakeOptimizer make, State state, S bad) {
+  using N = Network<Sequential<Linear<5, 7>>, S>;  // 42 parameters: packets and a tail
+  for (Index at : {Index{0}, Index{5}, Index{20}, Index{35}, Index{41}}) {
+    N net(7);
+    auto optimizer = make(net);
+    for (int t = 1; t <= 3; ++t) {
+      net.gradients().setLinSpaced(S(-1) * static_cast<S>(t), S(1));
+      BOOST_TEST_REQUIRE(optimizer.update(net));
+    }
+    net.gradients().setLinSpaced(S(2), S(-1));
+    net.gradients()(at) = bad;
+    const auto w = net.values();
+    const auto before = state(optimizer);
+    BOOST_TEST(!optimizer.update(net), "at " << at);
+    BOOST_TEST((net.values().array() == w.array()).all(), "at " << at);
+    BOOST_TEST((state(optimizer) == before), "at " << at);
+  }
+}
+
+template <class S>
+std::vector<S> sgd_state(const Sgd<S>& o) {
+  return {o.velocity().data(), o.velocity().data() + o.velocity().size()};
+}
+template <class S>
+std::vector<double> adam_state(const Adam<S>& o) {
+  std::vector<double> s(o.first_moment().data(), o.first_moment().data() + o.first_moment().size());
+  s.insert(s.end(), o.second_moment().data(), o.second_moment().data() + o.second_moment().size());
+  s.push_back(static_cast<double>(o.step_count()));
+  return s;
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {
+  auto sgd = [](const SgdOptions& o) { return [o](auto& net) { return Sgd(net, o); }; };
+  auto adam = [](const AdamOptions& o) { return [o](auto& net) { return Adam(net, o); }; };
+  const float fnan = std::nanf(""), finf = HUGE_VALF;
+  const double dnan = std::nan("");
+  expect_failed_update_undone<float>(sgd({.lr = 0.1}), sgd_state<float>, fnan);
+  expect_failed_update_undone<float>(sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}), sgd_state<float>, finf);
+  expect_failed_update_undone<double>(sgd({.lr = 0.1, .momentum = 0.5}), sgd_state<double>, dnan);
+  expect_failed_update_undone<float>(adam({.weight_decay = 0.1}), adam_state<float>, fnan);
+  expect_failed_update_undone<double>(adam({}), adam_state<double>, -HUGE_VAL);
+  // a finite gradient whose update is not: lr g past FLT_MAX; Adam's g^2 past it
+  expect_failed_update_undone<float>(sgd({.lr = 10}), sgd_state<float>, 3e38f);
+  expect_failed_update_undone<float>(sgd({.lr = 10, .momentum = 0.9}), sgd_state<float>, -3e38f);
+  expect_failed_update_undone<float>(adam({.weight_decay = 1}), adam_state<float>, 3e38f);
+}
+
+BOOST_AUTO_TEST_CASE(an_update_of_the_wrong_size_is_refused) {
+  Net net(1);
+  Sgd sgd(net);
+  Adam adam(net);
+  Eigen::VectorXd w = net.values(), g = Eigen::VectorXd::Zero(w.size() + 1);
+  BOOST_CHECK_THROW(sgd.update(w, g), shape_error);
+  BOOST_CHECK_THROW(adam.update(w, g), shape_error);
+  BOOST_TEST((w == net.values()));
+  BOOST_TEST(adam.step_count() == 0);
+  Eigen::VectorXd shorter = w.head(3), g3 = Eigen::VectorXd::Zero(3);
+  try {
+    adam.update(shorter, g3);
+    BOOST_ERROR("accepted");
+  } catch (const shape_error& e) {
+    BOOST_TEST(std::string(e.what()).find("3 weights and 3 gradients") != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("network of 8 parameters") != std::string::npos, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(clipping) {

@@ -12,25 +12,12 @@
 
 #include <Eigen/Core>
 
-#include <type_traits>
-
 namespace tapeless::detail {
 
 template <class Derived>
 bool all_finite(const Eigen::DenseBase<Derived>& x) {
   using S = typename Derived::Scalar;
   return (x.derived().array() * S(0)).sum() == S(0);
-}
-
-/// Whether every coefficient of every (same-sized) array expression is finite with a factor of 2
-/// to spare (|x| <= max / 2): 2x * 0 is 0 exactly then. An optimizer checks its proposed update
-/// with it and then commits the same expression; the headroom absorbs any difference in rounding
-/// between the two evaluations (a fused multiply-add in one and not the other), so a value that
-/// passed the check cannot overflow when committed. One vectorised pass, no early exit.
-template <class... X>
-bool all_finite_with_headroom(const X&... x) {
-  using S = typename std::common_type_t<typename X::Scalar...>;
-  return ((x * S(2) * S(0)) + ...).sum() == S(0);
 }
 
 }  // namespace tapeless::detail

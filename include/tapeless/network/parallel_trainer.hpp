@@ -7,11 +7,12 @@
 /// `Trainer` of its own rows whose gradients go to its own buffer (shard 0's to the network's). A step runs in three
 /// phases separated by a `std::barrier`: each thread copies its rows in and runs its shard's forward and backward pass;
 /// then each thread sums one slice of the gradient vector over the shards, g = sum_k (n_k / B) g_k in shard order, and
-/// checks that slice of the optimizer's update; then, if every slice passed, each thread commits its slice. That is
-/// `Trainer::step`'s contract, split: a non-finite loss, gradient or update leaves every weight and the optimizer's
-/// state untouched. (With clipping, or an optimizer that cannot work in slices, the calling thread applies the update
-/// after the sum, exactly as `Trainer::step` does.) The loss is sum_k (n_k / B) L_k: the batch mean for every built-in
-/// loss, which averages over rows.
+/// checks that slice of the optimizer's update (Sgd), or applies it while saving what it overwrites (Adam); then each
+/// thread commits its slice if every slice passed (Sgd), or undoes it if any did not (Adam). That is `Trainer::step`'s
+/// contract, split: a non-finite loss, gradient or update leaves every weight and the optimizer's state untouched.
+/// (With clipping, or an optimizer that cannot work in slices, the calling thread applies the update after the sum,
+/// exactly as `Trainer::step` does.) The loss is sum_k (n_k / B) L_k: the batch mean for every built-in loss, which
+/// averages over rows.
 ///
 /// - Deterministic: for a given thread count the results are the same bits on every run (each
 ///   shard's arithmetic is fixed, and so is the order of the sum). Against one thread they
@@ -74,12 +75,12 @@ class ParallelTrainer {
   /// Forward and backward over the batch: the loss, and the gradients in net.gradients().
   StepResult compute();
   /// One training step (Trainer::step's contract): the shards' gradients, summed; then the
-  /// optimizer's update checked and committed in slices on every thread (Sgd, Adam, any optimizer
-  /// with plan/check/commit/finish), or, with clipping or another optimizer, the checks, clipping
-  /// and update on the calling thread.
+  /// optimizer's update in slices on every thread (Sgd, Adam, any optimizer with
+  /// plan/check/commit/finish or plan/apply/undo/finish), or, with clipping or another optimizer,
+  /// the checks, clipping and update on the calling thread.
   template <class Optimizer>
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
-    if constexpr (sliced<Optimizer>) {
+    if constexpr (checked_slices<Optimizer> || undoable_slices<Optimizer>) {
       if (clip.max_norm == 0 && clip.max_value == 0) return sliced_step(optimizer);
     }
     return shards_.front()->trainer.finish_step(optimizer, clip, run());
@@ -102,7 +103,8 @@ class ParallelTrainer {
     shard_trainer trainer;
     StepResult result;
     std::exception_ptr error;
-    bool update_ok = false;  // this thread's slice of the update passed the optimizer's check
+    bool tried = false;      // this thread checked (or applied) its slice of the update
+    bool update_ok = false;  // and every new value is finite
     Shard(Net& net, bool own_buffer, Index n)
         : gradients(own_buffer ? Net::parameter_size : 0),
           value_cursor(net.values().data()),
@@ -118,38 +120,55 @@ class ParallelTrainer {
   void work(std::size_t k);
   void phases(std::size_t k);
 
-  // An optimizer whose update can be checked and committed slice by slice (Sgd, Adam): with no
-  // clipping (which needs the global norm first), each thread checks its slice of the update
-  // right after summing it, and commits it once every slice has passed.
+  // An optimizer whose update works slice by slice, one of two ways. With no clipping (which
+  // needs the global norm first), each thread takes its slice right after summing it:
+  // - checked (Sgd): check it; commit it once every slice has passed;
+  // - undoable (Adam): apply it, saving what it overwrites; undo it if any slice failed.
   template <class O>
-  static constexpr bool sliced = requires(O& o, const typename O::Plan& p, typename Net::vector_type& w) {
+  static constexpr bool checked_slices = requires(O& o, const typename O::Plan& p, typename Net::vector_type& w) {
     { o.plan() } -> std::same_as<typename O::Plan>;
     { o.check(p, w, w, Index{}, Index{}) } -> std::same_as<bool>;
     o.commit(p, w, w, Index{}, Index{});
     o.finish(p);
   };
+  template <class O>
+  static constexpr bool undoable_slices = requires(O& o, const typename O::Plan& p, typename Net::vector_type& w) {
+    { o.plan() } -> std::same_as<typename O::Plan>;
+    { o.apply(p, w, w, Index{}, Index{}) } -> std::same_as<bool>;
+    o.undo(p, w, Index{}, Index{});
+    o.finish(p);
+  };
   struct Job {  // the step's update, type-erased for the workers (set before a step starts)
     void* optimizer = nullptr;
     const void* plan = nullptr;
-    bool (*check)(ParallelTrainer&, std::size_t) = nullptr;
-    void (*commit)(ParallelTrainer&, std::size_t) = nullptr;
+    bool (*first)(ParallelTrainer&, std::size_t) = nullptr;   // check, or apply
+    void (*second)(ParallelTrainer&, std::size_t) = nullptr;  // commit, or undo
+    bool second_if_all_passed = true;                         // commit: true; undo: false
   };
   template <class O>
-  static bool check_slice(ParallelTrainer& t, std::size_t k) {
+  static bool first_slice(ParallelTrainer& t, std::size_t k) {
     const auto [first, n] = t.slice(k);
-    return static_cast<O*>(t.job_.optimizer)
-        ->check(*static_cast<const typename O::Plan*>(t.job_.plan), t.net_->values(), t.net_->gradients(), first, n);
+    O& o = *static_cast<O*>(t.job_.optimizer);
+    const auto& plan = *static_cast<const typename O::Plan*>(t.job_.plan);
+    if constexpr (checked_slices<O>)
+      return o.check(plan, t.net_->values(), t.net_->gradients(), first, n);
+    else
+      return o.apply(plan, t.net_->values(), t.net_->gradients(), first, n);
   }
   template <class O>
-  static void commit_slice(ParallelTrainer& t, std::size_t k) {
+  static void second_slice(ParallelTrainer& t, std::size_t k) {
     const auto [first, n] = t.slice(k);
-    static_cast<O*>(t.job_.optimizer)
-        ->commit(*static_cast<const typename O::Plan*>(t.job_.plan), t.net_->values(), t.net_->gradients(), first, n);
+    O& o = *static_cast<O*>(t.job_.optimizer);
+    const auto& plan = *static_cast<const typename O::Plan*>(t.job_.plan);
+    if constexpr (checked_slices<O>)
+      o.commit(plan, t.net_->values(), t.net_->gradients(), first, n);
+    else
+      o.undo(plan, t.net_->values(), first, n);
   }
   template <class O>
   StepResult sliced_step(O& optimizer) {
     const typename O::Plan plan = optimizer.plan();
-    job_ = {&optimizer, &plan, &check_slice<O>, &commit_slice<O>};
+    job_ = {&optimizer, &plan, &first_slice<O>, &second_slice<O>, checked_slices<O>};
     StepResult r;
     try {
       r = run();
@@ -299,9 +318,10 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::phases(std::size_t k) {
   const bool clean = !any_error();
   if (clean) reduce(k);
   Shard& s = *shards_[k];
-  s.update_ok = job_.check != nullptr && clean && losses_finite() && job_.check(*this, k);
-  sync_.arrive_and_wait();  // every slice is summed and checked
-  if (job_.commit != nullptr && all_updates_ok()) job_.commit(*this, k);
+  s.tried = job_.first != nullptr && clean && losses_finite();
+  s.update_ok = s.tried && job_.first(*this, k);
+  sync_.arrive_and_wait();  // every slice is summed, and its update checked (or applied)
+  if (s.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
   sync_.arrive_and_wait();
 }
 

@@ -5,20 +5,27 @@
 ///   m <- b1 m + (1 - b1) g;          v <- b2 v + (1 - b2) g^2
 ///   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 /// Options are checked at construction and on change (optim/options.hpp): lr > 0, b1 and b2 in
-/// [0, 1), eps > 0, weight_decay >= 0, all finite in the network's scalar type. An update is
-/// computed and checked before it is committed: if any new weight or moment would not be finite
-/// (g^2 overflowing, say, which would leave v infinite and freeze that weight for good), `update`
-/// returns false and weights, moments and step count stay bit for bit as they were. Moments are
-/// allocated once, at construction; the step count t is part of the state so that training can
-/// resume exactly, and `restore` checks a state as strictly as a model file's weights.
+/// [0, 1), eps > 0, weight_decay >= 0, all finite in the network's scalar type. The step is
+/// computed as PyTorch does, lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), with the
+/// two corrections taken in double once per step.
+///
+/// An update is one pass over the parameters (detail/update_pass.hpp): each coefficient's
+/// weight and moments are saved, updated and checked in the same loop. If any new weight or moment
+/// is not finite (g^2 overflowing, say, which would leave v infinite and freeze that weight for
+/// good), the saved values are copied back: `update` returns false and weights, moments and step
+/// count stay bit for bit as they were. Moments and the saved copies (three vectors the size of
+/// the network) are allocated once, at construction; the step count t is part of the state so
+/// that training can resume exactly, and `restore` checks a state as strictly as a model file's
+/// weights.
 #pragma once
 
 #include "tapeless/core/shape.hpp"
-#include "tapeless/detail/finite.hpp"
+#include "tapeless/detail/update_pass.hpp"
 #include "tapeless/optim/options.hpp"
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -45,46 +52,71 @@ class Adam {
   /// Throws std::invalid_argument if an option is outside its domain.
   template <class Net>
   explicit Adam(const Net& net, AdamOptions o = {})
-      : options_(checked(o)), m_(vector_type::Zero(net.values().size())), v_(vector_type::Zero(net.values().size())) {}
+      : options_(checked(o)),
+        m_(vector_type::Zero(net.values().size())),
+        v_(vector_type::Zero(net.values().size())),
+        saved_w_(net.values().size()),
+        saved_m_(net.values().size()),
+        saved_v_(net.values().size()) {}
 
   /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
-  /// is not finite (a non-finite gradient included).
+  /// is not finite (a non-finite gradient included). Throws shape_error, changing nothing, if `w`
+  /// or `g` is not the size of the network the optimizer was made for.
   bool update(vector_type& w, const vector_type& g) {
+    detail::require_update_sizes("Adam", w.size(), g.size(), m_.size());
     const Plan p = plan();
-    if (!apply<false>(p, w.array(), g.array(), m_.array(), v_.array())) return false;
-    apply<true>(p, w.array(), g.array(), m_.array(), v_.array());
+    if (!apply(p, w, g, 0, w.size())) {
+      undo(p, w, 0, w.size());
+      return false;
+    }
     finish(p);
     return true;
   }
 
   /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
-  /// `plan()` once; `check` every slice [first, first + n) of the parameters; only if every
-  /// slice passed, `commit` every slice and `finish` once. Any split gives `update`'s result.
+  /// `plan()` once; `apply` every slice [first, first + n) of the parameters; then, if every
+  /// slice returned true, `finish` once, and otherwise `undo` every slice that was applied. Any
+  /// split gives `update`'s bits.
   struct Plan {
     std::int64_t t;
-    S c1, c2, wd, lr, eps, b1, b2;
+    S step_size, inv_sqrt_c2, wd, eps, b1, b2, one_minus_b1, one_minus_b2;
   };
   Plan plan() const {
     const std::int64_t t = step_ < max_steps ? step_ + 1 : step_;
     const double b1 = options_.beta1, b2 = options_.beta2;
     return {t,
-            static_cast<S>(1 - std::pow(b1, static_cast<double>(t))),
-            static_cast<S>(1 - std::pow(b2, static_cast<double>(t))),
+            static_cast<S>(options_.lr / (1 - std::pow(b1, static_cast<double>(t)))),
+            static_cast<S>(1 / std::sqrt(1 - std::pow(b2, static_cast<double>(t)))),
             static_cast<S>(options_.weight_decay),
-            static_cast<S>(options_.lr),
             static_cast<S>(options_.eps),
             static_cast<S>(b1),
-            static_cast<S>(b2)};
+            static_cast<S>(b2),
+            static_cast<S>(1 - b1),
+            static_cast<S>(1 - b2)};
   }
-  /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
-  bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
-    return apply<false>(p, w.segment(first, n).array(), g.segment(first, n).array(), m_.segment(first, n).array(),
-                        v_.segment(first, n).array());
+  /// Updates the slice in place, saving its old weights and moments for `undo`; returns whether
+  /// every value it wrote is finite.
+  bool apply(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
+    using namespace Eigen::internal;
+    eigen_assert(first >= 0 && n >= 0 && first + n <= m_.size());
+    return detail::update_pass<detail::Pass::save_and_commit, S>(
+        n, std::array<S*, 3>{w.data() + first, m_.data() + first, v_.data() + first},
+        std::array<const S*, 1>{g.data() + first},
+        std::array<S*, 3>{saved_w_.data() + first, saved_m_.data() + first, saved_v_.data() + first},
+        [p]<class P>(P(&x)[3], const P(&r)[1]) {  // the plan by value (update_pass)
+          auto& [weight, mean, square] = x;       // w, m, v
+          const P gd = pmadd(pset1<P>(p.wd), weight, r[0]);
+          mean = pmadd(pset1<P>(p.b1), mean, pmul(pset1<P>(p.one_minus_b1), gd));
+          square = pmadd(pset1<P>(p.b2), square, pmul(pmul(pset1<P>(p.one_minus_b2), gd), gd));
+          const P denominator = pmadd(psqrt(square), pset1<P>(p.inv_sqrt_c2), pset1<P>(p.eps));
+          weight = psub(weight, pmul(pset1<P>(p.step_size), pdiv(mean, denominator)));
+        });
   }
-  /// Commits the slice's update: the expressions `check` tested.
-  void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
-    apply<true>(p, w.segment(first, n).array(), g.segment(first, n).array(), m_.segment(first, n).array(),
-                v_.segment(first, n).array());
+  /// Puts an applied slice back as it was, bit for bit.
+  void undo(const Plan&, vector_type& w, Index first, Index n) {
+    w.segment(first, n) = saved_w_.segment(first, n);
+    m_.segment(first, n) = saved_m_.segment(first, n);
+    v_.segment(first, n) = saved_v_.segment(first, n);
   }
   void finish(const Plan& p) { step_ = p.t; }
 
@@ -134,28 +166,9 @@ class Adam {
     return o;
   }
 
-  // The update of w and the moments m, v from g, as array expressions: checked (Commit false) or
-  // assigned (Commit true), the same expressions either way; coefficient-wise, so reading m, v and
-  // w while assigning them is safe. update() passes whole vectors, check and commit slices: a
-  // Trainer's update compiles no slice code.
-  template <bool Commit, class W, class G, class M, class V>
-  static bool apply(const Plan& p, W w, const G& g, M m, V v) {
-    const auto gd = g + p.wd * w;
-    const auto m_next = p.b1 * m + (1 - p.b1) * gd;
-    const auto v_next = p.b2 * v + (1 - p.b2) * gd.square();
-    const auto step = [&](const auto& mm, const auto& vv) { return p.lr * (mm / p.c1) / ((vv / p.c2).sqrt() + p.eps); };
-    if constexpr (!Commit) {
-      return detail::all_finite_with_headroom(m_next, v_next, w - step(m_next, v_next));
-    } else {
-      m = m_next;
-      v = v_next;
-      w -= step(m, v);
-      return true;
-    }
-  }
-
   AdamOptions options_;
   vector_type m_, v_;
+  vector_type saved_w_, saved_m_, saved_v_;  // an update's old values, for undo
   std::int64_t step_ = 0;
 };
 

@@ -8,6 +8,9 @@
 /// type (an lr of 1e40 for a float network is +inf there; an eps of 1e-50 is 0).
 #pragma once
 
+#include "tapeless/core/error.hpp"
+#include "tapeless/core/shape.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -42,6 +45,15 @@ void require_non_negative(const char* optimizer, const char* name, double v) {
 /// A decay rate: in [0, 1).
 inline void require_unit_interval(const char* optimizer, const char* name, double v) {
   require_option(v >= 0 && v < 1, optimizer, name, v, "must lie in [0, 1)");
+}
+
+/// Throws shape_error unless the weights and gradients an update was given are the size of the
+/// network the optimizer was made for: "tapeless::<optimizer>::update: ...".
+inline void require_update_sizes(const char* optimizer, Index weights, Index gradients, Index size) {
+  if (weights == size && gradients == size) return;
+  throw shape_error(std::string("tapeless::") + optimizer + "::update: " + std::to_string(weights) + " weights and " +
+                    std::to_string(gradients) + " gradients for an optimizer made for a network of " +
+                    std::to_string(size) + " parameters");
 }
 
 }  // namespace tapeless::detail

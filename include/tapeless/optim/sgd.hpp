@@ -3,16 +3,25 @@
 ///
 ///   g <- g + weight_decay * w;   v <- momentum * v + g;   w <- w - lr * v
 /// (with momentum 0: w <- w - lr * g, the reference notes' plain update). Options are checked at
-/// construction and on change (optim/options.hpp). An update is computed and checked before it
-/// is committed: if any new weight or velocity would not be finite, `update` returns false and
-/// leaves weights and velocity bit for bit as they were. The velocity is allocated once.
+/// construction and on change (optim/options.hpp).
+///
+/// An update is checked before it is committed: a pass computes every new weight (and
+/// velocity) and tests it, and only if all are finite a second pass computes and stores the same
+/// values, bit for bit (detail/update_pass.hpp: the same packet code for every coefficient). So
+/// `update` returns false with weights and velocity as they were if any would not be finite (a
+/// non-finite gradient included). Two passes of loads rather than one that also saves a copy
+/// (Adam's way): this update is a multiply-add per coefficient, and a pass that saves a copy
+/// stores twice per coefficient, which measured no faster where stores are the bottleneck, and
+/// needs the copy's memory.
 #pragma once
 
 #include "tapeless/core/shape.hpp"
-#include "tapeless/detail/finite.hpp"
+#include "tapeless/detail/update_pass.hpp"
 #include "tapeless/optim/options.hpp"
 
 #include <Eigen/Core>
+
+#include <array>
 
 namespace tapeless {
 
@@ -33,31 +42,34 @@ class Sgd {
       : options_(checked(o)), velocity_(vector_type::Zero(net.values().size())) {}
 
   /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
-  /// is not finite (a non-finite gradient included).
+  /// is not finite (a non-finite gradient included). Throws shape_error, changing nothing, if `w`
+  /// or `g` is not the size of the network the optimizer was made for.
   bool update(vector_type& w, const vector_type& g) {
+    detail::require_update_sizes("Sgd", w.size(), g.size(), velocity_.size());
     const Plan p = plan();
-    if (!apply<false>(p, w.array(), g.array(), velocity_.array())) return false;
-    apply<true>(p, w.array(), g.array(), velocity_.array());
+    if (!check(p, w, g, 0, w.size())) return false;
+    commit(p, w, g, 0, w.size());
     return true;
   }
 
   /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
   /// `plan()` once; `check` every slice [first, first + n) of the parameters; only if every
-  /// slice passed, `commit` every slice and `finish` once. Any split gives `update`'s result.
+  /// slice passed, `commit` every slice and `finish` once. Any split gives `update`'s bits.
   struct Plan {
     S lr, mu, wd;
   };
   Plan plan() const {
     return {static_cast<S>(options_.lr), static_cast<S>(options_.momentum), static_cast<S>(options_.weight_decay)};
   }
-  /// Whether the slice's update is finite (with headroom: detail::all_finite_with_headroom).
+  /// Whether every new weight (and velocity) of the slice is finite.
   bool check(const Plan& p, const vector_type& w, const vector_type& g, Index first, Index n) const {
-    return apply<false>(p, w.segment(first, n).array(), g.segment(first, n).array(),
-                        velocity_.segment(first, n).array());
+    eigen_assert(first >= 0 && n >= 0 && first + n <= velocity_.size());
+    return pass<detail::Pass::check>(p, w.data(), g.data(), velocity_.data(), first, n);
   }
-  /// Commits the slice's update: the expressions `check` tested.
+  /// Stores the slice's new weights (and velocity): the values `check` tested.
   void commit(const Plan& p, vector_type& w, const vector_type& g, Index first, Index n) {
-    apply<true>(p, w.segment(first, n).array(), g.segment(first, n).array(), velocity_.segment(first, n).array());
+    eigen_assert(first >= 0 && n >= 0 && first + n <= velocity_.size());
+    pass<detail::Pass::commit>(p, w.data(), g.data(), velocity_.data(), first, n);
   }
   void finish(const Plan&) {}
 
@@ -79,28 +91,24 @@ class Sgd {
     return o;
   }
 
-  // The update of w (and the velocity v) from g, as array expressions: checked (Commit false) or
-  // assigned (Commit true), the same expressions either way; coefficient-wise, so reading w while
-  // assigning it is safe. update() passes whole vectors, check and commit slices: a Trainer's
-  // update compiles no slice code.
-  template <bool Commit, class W, class G, class V>
-  static bool apply(const Plan& p, W w, const G& g, V v) {
-    if (p.mu == 0) {  // wd = 0 included: one expression less to compile, same memory traffic
-      const auto next = w - p.lr * (g + p.wd * w);
-      if constexpr (!Commit)
-        return detail::all_finite_with_headroom(next);
-      else
-        w = next;
-    } else {
-      const auto velocity = p.mu * v + g + p.wd * w;
-      if constexpr (!Commit) {
-        return detail::all_finite_with_headroom(velocity, w - p.lr * velocity);
-      } else {
-        v = velocity;
-        w -= p.lr * v;
-      }
-    }
-    return true;
+  // The update of the slice, as one of update_pass's modes:
+  //   momentum 0:  w <- w - lr (g + wd w)
+  //   otherwise:   v <- mu v + (g + wd w);  w <- w - lr v
+  template <detail::Pass Mode, class T>
+  static bool pass(const Plan& p, T* w, const S* g, T* v, Index first, Index n) {
+    using namespace Eigen::internal;
+    const std::array<const S*, 1> read{g + first};
+    const S minus_lr = -p.lr, mu = p.mu, wd = p.wd;  // by value into the kernels (update_pass)
+    if (mu == 0)
+      return detail::update_pass<Mode, S>(n, std::array<T*, 1>{w + first}, read, std::array<S*, 1>{},
+                                          [=]<class P>(P(&x)[1], const P(&r)[1]) {
+                                            x[0] = pmadd(pset1<P>(minus_lr), pmadd(pset1<P>(wd), x[0], r[0]), x[0]);
+                                          });
+    return detail::update_pass<Mode, S>(n, std::array<T*, 2>{w + first, v + first}, read, std::array<S*, 2>{},
+                                        [=]<class P>(P(&x)[2], const P(&r)[1]) {
+                                          x[1] = pmadd(pset1<P>(mu), x[1], pmadd(pset1<P>(wd), x[0], r[0]));
+                                          x[0] = pmadd(pset1<P>(minus_lr), x[1], x[0]);
+                                        });
   }
 
   SgdOptions options_;
