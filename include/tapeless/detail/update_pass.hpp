@@ -49,11 +49,13 @@ namespace tapeless::detail {
 
 enum class Pass { check, commit, save_and_commit };
 
+// The packets of a vector of at least one packet (update_pass below). Not inlined: g++ 12
+// otherwise looks into it from a caller that allocated a vector shorter than a packet, and warns
+// that its loads would be out of bounds (-Warray-bounds), on a path update_pass never takes
+// for such a vector. One call per pass.
 template <Pass Mode, class S, class T, std::size_t U, std::size_t R, class Kernel>
-bool update_pass(Index n, const std::array<T*, U> values, const std::array<const S*, R> read,
-                 const std::array<S*, U> saved, Kernel kernel) {
-  static_assert(std::is_same_v<std::remove_const_t<T>, S> && (Mode == Pass::check || !std::is_const_v<T>));
-  static_assert(U > 0 && R > 0);
+[[gnu::noinline]] bool update_packets(Index n, const std::array<T*, U> values, const std::array<const S*, R> read,
+                                      const std::array<S*, U> saved, Kernel kernel) {
   using namespace Eigen::internal;
   using P = typename packet_traits<S>::type;
   constexpr Index L = packet_traits<S>::size;
@@ -71,34 +73,13 @@ bool update_pass(Index n, const std::array<T*, U> values, const std::array<const
     if constexpr (test)
       for (std::size_t k = 0; k < U; ++k) bits = por(bits, pmul(v[k], zero));
   };
-  if (n < L) {  // shorter than a packet: through a zero-padded one (small networks only)
-    S buffer[L] = {};
-    auto padded = [&](const S* from) {
-      std::copy_n(from, n, buffer);
-      return ploadu<P>(buffer);
-    };
-    for (std::size_t k = 0; k < U; ++k) {
-      x[k] = padded(values[k]);
-      if constexpr (save) std::copy_n(values[k], n, saved[k]);
-    }
-    for (std::size_t k = 0; k < R; ++k) r[k] = padded(read[k]);
-    kernel(x, r);
-    for (std::size_t k = 0; k < U; ++k) {
-      pstoreu(buffer, x[k]);
-      if constexpr (store) std::copy_n(buffer, n, values[k]);
-      if constexpr (test) {
-        std::fill(buffer + n, buffer + L, S(0));  // the padding's values do not count
-        bits = por(bits, pmul(ploadu<P>(buffer), zero));
-      }
-    }
-    return predux(bits) == S(0);
-  }
   // A tail shorter than a packet is covered by the last full packet, [n - L, n), which overlaps
   // coefficients the loop also updates. It is computed first, from the old values, and stored
   // last: the overlap gets the loop's bits again (the kernel is coefficient-wise).
   const Index last = n - L;
   const bool overlap = n % L != 0;
   P y[U], z[R];
+  for (std::size_t k = 0; k < U; ++k) y[k] = zero;  // (g++ cannot tell the two ifs agree)
   if (overlap) packet(y, z, last);
   for (Index i = 0; i + L <= n; i += L) {
     packet(x, r, i);
@@ -108,6 +89,42 @@ bool update_pass(Index n, const std::array<T*, U> values, const std::array<const
   if constexpr (store)
     if (overlap)
       for (std::size_t k = 0; k < U; ++k) pstoreu(values[k] + last, y[k]);
+  return predux(bits) == S(0);
+}
+
+template <Pass Mode, class S, class T, std::size_t U, std::size_t R, class Kernel>
+bool update_pass(Index n, const std::array<T*, U> values, const std::array<const S*, R> read,
+                 const std::array<S*, U> saved, Kernel kernel) {
+  static_assert(std::is_same_v<std::remove_const_t<T>, S> && (Mode == Pass::check || !std::is_const_v<T>));
+  static_assert(U > 0 && R > 0);
+  using namespace Eigen::internal;
+  using P = typename packet_traits<S>::type;
+  constexpr Index L = packet_traits<S>::size;
+  if (n >= L) return update_packets<Mode, S, T, U, R, Kernel>(n, values, read, saved, kernel);
+  // shorter than a packet: through a zero-padded one (small networks only)
+  constexpr bool store = Mode != Pass::check, save = Mode == Pass::save_and_commit, test = Mode != Pass::commit;
+  const P zero = pset1<P>(S(0));
+  P bits = zero;
+  P x[U], r[R];
+  S buffer[L] = {};
+  auto padded = [&](const S* from) {
+    std::copy_n(from, n, buffer);
+    return ploadu<P>(buffer);
+  };
+  for (std::size_t k = 0; k < U; ++k) {
+    x[k] = padded(values[k]);
+    if constexpr (save) std::copy_n(values[k], n, saved[k]);
+  }
+  for (std::size_t k = 0; k < R; ++k) r[k] = padded(read[k]);
+  kernel(x, r);
+  for (std::size_t k = 0; k < U; ++k) {
+    pstoreu(buffer, x[k]);
+    if constexpr (store) std::copy_n(buffer, n, values[k]);
+    if constexpr (test) {
+      std::fill(buffer + n, buffer + L, S(0));  // the padding's values do not count
+      bits = por(bits, pmul(ploadu<P>(buffer), zero));
+    }
+  }
   return predux(bits) == S(0);
 }
 
