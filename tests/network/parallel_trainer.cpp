@@ -184,3 +184,30 @@ BOOST_AUTO_TEST_CASE(fewer_rows_than_threads_leave_threads_idle) {
   many.targets().resize(0);
   BOOST_CHECK_THROW(many.compute(), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(an_adam_update_that_fails_in_one_slice_is_undone_in_every_slice) {
+  // Adam applies each thread's slice at once, saving what it overwrites; a slice that passed
+  // must be put back when another failed.
+  Net net(6);
+  ParallelTrainer<Net, Ce, 8> parallel(net, 2);
+  Adam adam(net);
+  for (int step = 0; step < 2; ++step) {  // moments that are not zero
+    fill(parallel, step);
+    BOOST_TEST_REQUIRE(parallel.step(adam).ok());
+  }
+  // every weight 0 but the last (the second thread's slice), whose decay term wd w = 1e300 makes
+  // (1 - beta2) (g + wd w)^2 overflow: the first slice's update is finite, the second's is not
+  net.values().setZero();
+  net.values()(net.values().size() - 1) = 1;
+  adam.set_options({.weight_decay = 1e300});
+  fill(parallel, 2);
+  const Eigen::VectorXd w = net.values(), m = adam.first_moment(), v = adam.second_moment();
+  const StepResult r = parallel.step(adam);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(StepResult::Status::non_finite_update));
+  BOOST_TEST((net.values().array() == w.array()).all());
+  BOOST_TEST((adam.first_moment().array() == m.array()).all());
+  BOOST_TEST((adam.second_moment().array() == v.array()).all());
+  BOOST_TEST(adam.step_count() == 2);
+  adam.set_options({});
+  BOOST_TEST(parallel.step(adam).ok());  // and it trains on
+}
