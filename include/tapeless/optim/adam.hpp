@@ -6,8 +6,10 @@
 ///   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 /// Options are checked at construction and on change (optim/options.hpp): lr > 0, b1 and b2 in
 /// [0, 1), eps > 0, weight_decay >= 0, all finite in the network's scalar type. The step is
-/// computed as PyTorch does, lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), with the
-/// two corrections taken in double once per step.
+/// arranged as PyTorch's, lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), with the two
+/// corrections taken in double once per step (the second as a factor 1 / sqrt(1 - b2^t)) and
+/// sqrt(v) as Eigen's packet square root (for float, under Eigen's default EIGEN_FAST_MATH, an
+/// rsqrt and a Newton step: a unit or two in the last place from std::sqrt).
 ///
 /// An update is one pass over the parameters (detail/update_pass.hpp): each coefficient's
 /// weight and moments are saved, updated and checked in the same loop. If any new weight or moment
