@@ -1,5 +1,6 @@
 /// @file
-/// @brief Scalar broadcasting for the elementwise binary ops (+ - * /). No stability promise.
+/// @brief Scalar broadcasting for the elementwise binary ops (+ - * /), and a bias row added to
+/// every row (`add_to_rows`: affine, bias_add). No stability promise.
 ///
 /// When exactly one operand of an elementwise op is 1x1 at compile time, it is broadcast to the
 /// other's shape. The choice is made from compile-time shapes only (`Broadcast` in the op's
@@ -67,6 +68,28 @@ auto make_elementwise(L&& a, R&& b) {
   using B = as_expr_t<decltype(lift<L>(std::forward<R>(b)))>;
   return make_node(Op<ops::broadcast_for(dims_v<A>, dims_v<B>)>{}, lift<R>(std::forward<L>(a)),
                    lift<L>(std::forward<R>(b)));
+}
+
+/// y += b on every row of y (b: 1 x y.cols()). A single row is added as one vector: Eigen's
+/// `rowwise() +=` runs a row of n coefficients as n one-row columns, scalar adds and stores (at
+/// 4-16-16-3, batch 1, the next op's packet load of those stores then stalls on store
+/// forwarding). So a row fixed at compile time, or a run-time batch of one contiguous row, is
+/// added as a row vector; more rows go column by column through rowwise(), which Eigen
+/// vectorises down each column. The same additions either way: the same bits.
+template <class Y, class B>
+void add_to_rows(Y& y, const B& b) {
+  using S = typename Y::Scalar;
+  if constexpr (Y::RowsAtCompileTime == 1) {
+    y += b.row(0);
+  } else {
+    if constexpr (!Y::IsRowMajor && requires { y.data(); }) {
+      if (y.rows() == 1 && y.outerStride() == 1) {
+        Eigen::Map<Eigen::Matrix<S, 1, Y::ColsAtCompileTime>>(y.data(), 1, y.cols()) += b.row(0);
+        return;
+      }
+    }
+    y.rowwise() += b.row(0);
+  }
 }
 
 }  // namespace tapeless::detail

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "tapeless/core/node.hpp"
+#include "tapeless/detail/broadcast.hpp"
 
 #include <string_view>
 #include <utility>
@@ -35,7 +36,7 @@ struct Affine {
   template <class Y, class P, class X, class W, class B>
   void forward(Y& y, P& p, const X& x, const W& w, const B& b) const {
     p.y.assign(y, x, w);
-    y.rowwise() += b.row(0);
+    detail::add_to_rows(y, b);
   }
   template <class D, class G, class Y, class P, class X, class W, class B>
   void backward(D& d, const G& g, const Y&, P& p, const X& x, const W& w, const B&) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "tapeless/core/node.hpp"
+#include "tapeless/detail/broadcast.hpp"
 
 #include <string_view>
 #include <utility>
@@ -17,7 +18,7 @@ struct BiasAdd {
   template <class Y, class X, class B>
   void forward(Y& y, const X& x, const B& b) const {
     y = x;
-    y.rowwise() += b.row(0);
+    detail::add_to_rows(y, b);
   }
   template <class D, class G, class Y, class X, class B>
   void backward(D& d, const G& g, const Y&, const X&, const B&) const {
