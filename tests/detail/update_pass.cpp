@@ -96,7 +96,8 @@ BOOST_AUTO_TEST_CASE(a_non_finite_new_value_fails_the_pass_wherever_it_is) {
 }
 
 BOOST_AUTO_TEST_CASE(the_padding_of_a_short_vector_does_not_count) {
-  // x <- g / g is NaN for g = 0, which the zero padding of a vector shorter than a packet is
+  // x <- g / g is NaN for g = 0: padding a vector shorter than a packet with zeros, and testing
+  // the padding's new values, would fail this finite update
   for (Index n = 1; n < packet<float>; ++n) {
     std::vector<float> w(static_cast<std::size_t>(n), 1), g(static_cast<std::size_t>(n), 2);
     const bool ok = update_pass<Pass::commit, float>(

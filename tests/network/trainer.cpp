@@ -15,6 +15,7 @@
 #include "tapeless/optim/sgd.hpp"
 
 #include "support/check.hpp"
+#include "support/optimizer_state.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -175,17 +176,7 @@ BOOST_AUTO_TEST_CASE(non_finite_step_leaves_the_weights_untouched) {
 }
 
 namespace {
-template <class S>
-auto optimizer_state(const Sgd<S>& o) {
-  return std::vector<S>(o.velocity().data(), o.velocity().data() + o.velocity().size());
-}
-template <class S>
-auto optimizer_state(const Adam<S>& o) {
-  std::vector<double> s(o.first_moment().data(), o.first_moment().data() + o.first_moment().size());
-  s.insert(s.end(), o.second_moment().data(), o.second_moment().data() + o.second_moment().size());
-  s.push_back(static_cast<double>(o.step_count()));
-  return s;
-}
+using test::optimizer_state;
 // One step of `optimizer` on a float network whose every weight gradient is finite but whose
 // update is not: weights, gradients aside, and the optimizer's state must stay bit for bit.
 template <class MakeOptimizer>

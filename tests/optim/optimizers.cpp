@@ -9,6 +9,8 @@
 #include "tapeless/optim/clip.hpp"
 #include "tapeless/optim/sgd.hpp"
 
+#include "support/optimizer_state.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -128,8 +130,8 @@ BOOST_AUTO_TEST_CASE(sgd_and_adam_in_slices_equal_one_update) {
 // An update is one pass that writes as it goes; a non-finite value anywhere (first coefficient,
 // inside a packet, in the scalar tail, last) makes it put everything back: weights and
 // optimizer state bit for bit as before, after a few updates gave that state values.
-template <class S, class MakeOptimizer, class State>
-void expect_failed_update_undone(MakeOptimizer make, State state, S bad) {
+template <class S, class MakeOptimizer>
+void expect_failed_update_undone(MakeOptimizer make, S bad) {
   using N = Network<Sequential<Linear<5, 7>>, S>;  // 42 parameters: packets and a tail
   for (Index at : {Index{0}, Index{5}, Index{20}, Index{35}, Index{41}}) {
     N net(7);
@@ -141,23 +143,11 @@ void expect_failed_update_undone(MakeOptimizer make, State state, S bad) {
     net.gradients().setLinSpaced(S(2), S(-1));
     net.gradients()(at) = bad;
     const auto w = net.values();
-    const auto before = state(optimizer);
+    const auto before = test::optimizer_state(optimizer);
     BOOST_TEST(!optimizer.update(net), "at " << at);
     BOOST_TEST((net.values().array() == w.array()).all(), "at " << at);
-    BOOST_TEST((state(optimizer) == before), "at " << at);
+    BOOST_TEST((test::optimizer_state(optimizer) == before), "at " << at);
   }
-}
-
-template <class S>
-std::vector<S> sgd_state(const Sgd<S>& o) {
-  return {o.velocity().data(), o.velocity().data() + o.velocity().size()};
-}
-template <class S>
-std::vector<double> adam_state(const Adam<S>& o) {
-  std::vector<double> s(o.first_moment().data(), o.first_moment().data() + o.first_moment().size());
-  s.insert(s.end(), o.second_moment().data(), o.second_moment().data() + o.second_moment().size());
-  s.push_back(static_cast<double>(o.step_count()));
-  return s;
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {
@@ -165,15 +155,15 @@ BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {
   auto adam = [](const AdamOptions& o) { return [o](auto& net) { return Adam(net, o); }; };
   const float fnan = std::nanf(""), finf = HUGE_VALF;
   const double dnan = std::nan("");
-  expect_failed_update_undone<float>(sgd({.lr = 0.1}), sgd_state<float>, fnan);
-  expect_failed_update_undone<float>(sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}), sgd_state<float>, finf);
-  expect_failed_update_undone<double>(sgd({.lr = 0.1, .momentum = 0.5}), sgd_state<double>, dnan);
-  expect_failed_update_undone<float>(adam({.weight_decay = 0.1}), adam_state<float>, fnan);
-  expect_failed_update_undone<double>(adam({}), adam_state<double>, -HUGE_VAL);
+  expect_failed_update_undone<float>(sgd({.lr = 0.1}), fnan);
+  expect_failed_update_undone<float>(sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}), finf);
+  expect_failed_update_undone<double>(sgd({.lr = 0.1, .momentum = 0.5}), dnan);
+  expect_failed_update_undone<float>(adam({.weight_decay = 0.1}), fnan);
+  expect_failed_update_undone<double>(adam({}), -HUGE_VAL);
   // a finite gradient whose update is not: lr g past FLT_MAX; Adam's g^2 past it
-  expect_failed_update_undone<float>(sgd({.lr = 10}), sgd_state<float>, 3e38f);
-  expect_failed_update_undone<float>(sgd({.lr = 10, .momentum = 0.9}), sgd_state<float>, -3e38f);
-  expect_failed_update_undone<float>(adam({.weight_decay = 1}), adam_state<float>, 3e38f);
+  expect_failed_update_undone<float>(sgd({.lr = 10}), 3e38f);
+  expect_failed_update_undone<float>(sgd({.lr = 10, .momentum = 0.9}), -3e38f);
+  expect_failed_update_undone<float>(adam({.weight_decay = 1}), 3e38f);
 }
 
 BOOST_AUTO_TEST_CASE(an_update_of_the_wrong_size_is_refused) {

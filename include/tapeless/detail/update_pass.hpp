@@ -22,13 +22,12 @@
 /// Every coefficient goes through the packet code, the last ones too: a tail shorter than a
 /// packet is covered by the last full packet, which overlaps the loop's last coefficients and is
 /// computed first, from the old values (so the kernel must be coefficient-wise); a vector shorter
-/// than one packet goes through a zero-padded one. So a coefficient gets the same bits in every
-/// pass and wherever a caller cuts the vector into slices, even where Eigen's packet functions
-/// round differently from the scalar ones (under EIGEN_FAST_MATH, float psqrt on AVX and AVX-512
-/// is rsqrt and a Newton step, not the correctly rounded std::sqrt). That is also why a check
-/// followed by a commit needs no headroom: the commit writes the values the check saw. (A padded
-/// tail, copied in and out, was tried first: its scalar stores and packet reload stall
-/// store-to-load forwarding, 17 ns a pass at 4-16-16-3.)
+/// than one packet goes through one packet of copies, padded with its first coefficient. So a coefficient gets the same
+/// bits in every pass and wherever a caller cuts the vector into slices, even where Eigen's packet functions round
+/// differently from the scalar ones (under EIGEN_FAST_MATH, float psqrt on AVX and AVX-512 is rsqrt and a Newton step,
+/// not the correctly rounded std::sqrt). That is also why a check followed by a commit needs no headroom: the commit
+/// writes the values the check saw. (A padded tail, copied in and out, was tried first: its scalar stores and packet
+/// reload stall store-to-load forwarding, 17 ns a pass at 4-16-16-3.)
 ///
 /// The test: x * 0 is +-0 for a finite x and NaN for NaN or +-inf. The new values times 0 are
 /// OR-ed together (one cycle per packet, no carried addition), and the pass reports whether the
@@ -97,35 +96,32 @@ bool update_pass(Index n, const std::array<T*, U> values, const std::array<const
                  const std::array<S*, U> saved, Kernel kernel) {
   static_assert(std::is_same_v<std::remove_const_t<T>, S> && (Mode == Pass::check || !std::is_const_v<T>));
   static_assert(U > 0 && R > 0);
-  using namespace Eigen::internal;
-  using P = typename packet_traits<S>::type;
-  constexpr Index L = packet_traits<S>::size;
+  constexpr Index L = Eigen::internal::packet_traits<S>::size;
   if (n >= L) return update_packets<Mode, S, T, U, R, Kernel>(n, values, read, saved, kernel);
-  // shorter than a packet: through a zero-padded one (small networks only)
-  constexpr bool store = Mode != Pass::check, save = Mode == Pass::save_and_commit, test = Mode != Pass::commit;
-  const P zero = pset1<P>(S(0));
-  P bits = zero;
-  P x[U], r[R];
-  S buffer[L] = {};
-  auto padded = [&](const S* from) {
-    std::copy_n(from, n, buffer);
-    return ploadu<P>(buffer);
+  if (n == 0) return true;
+  // Shorter than a packet: one packet of local copies, padded with copies of the first
+  // coefficient (so the padding's new values are that coefficient's, tested again), then copied
+  // back. Small networks only.
+  S local[U + R][L], kept[U][L];
+  std::array<T*, U> v;  // T: the same update_packets as the long vectors' (no second instance)
+  std::array<S*, U> local_saved;
+  std::array<const S*, R> r;
+  auto pad = [&](S* to, const S* from) {
+    std::fill_n(to, L, from[0]);
+    std::copy_n(from, n, to);
+    return to;
   };
   for (std::size_t k = 0; k < U; ++k) {
-    x[k] = padded(values[k]);
-    if constexpr (save) std::copy_n(values[k], n, saved[k]);
+    v[k] = pad(local[k], values[k]);
+    local_saved[k] = kept[k];
   }
-  for (std::size_t k = 0; k < R; ++k) r[k] = padded(read[k]);
-  kernel(x, r);
+  for (std::size_t k = 0; k < R; ++k) r[k] = pad(local[U + k], read[k]);
+  const bool finite = update_packets<Mode, S, T, U, R, Kernel>(L, v, r, local_saved, kernel);
   for (std::size_t k = 0; k < U; ++k) {
-    pstoreu(buffer, x[k]);
-    if constexpr (store) std::copy_n(buffer, n, values[k]);
-    if constexpr (test) {
-      std::fill(buffer + n, buffer + L, S(0));  // the padding's values do not count
-      bits = por(bits, pmul(ploadu<P>(buffer), zero));
-    }
+    if constexpr (Mode != Pass::check) std::copy_n(local[k], n, values[k]);
+    if constexpr (Mode == Pass::save_and_commit) std::copy_n(kept[k], n, saved[k]);
   }
-  return predux(bits) == S(0);
+  return finite;
 }
 
 }  // namespace tapeless::detail

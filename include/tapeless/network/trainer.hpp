@@ -17,9 +17,10 @@
 /// Trainer may only be destroyed or assigned to.
 ///
 /// A step whose loss, gradient or update is not finite does not touch the weights (nor the
-/// optimizer's state): `step()` reports it. The built-in optimizers check their update before
-/// committing it, which covers the gradients too, so an unclipped step reads the gradients once
-/// for the check and once for the update.
+/// optimizer's state): `step()` reports it. The built-in optimizers test the update itself, which
+/// covers the gradients too, so an unclipped step needs no separate pass over them: Sgd checks
+/// its update, then commits it; Adam applies it in one pass that saves what it overwrites, and
+/// undoes it if it is not finite (detail/update_pass.hpp).
 #pragma once
 
 #include "tapeless/core/error.hpp"
@@ -150,7 +151,8 @@ class Trainer {
   /// are left exactly as they were, and the status says why.
   ///
   /// An optimizer's `update(net)` returns whether it committed the update (the built-in ones
-  /// check it first); an optimizer whose `update` returns void is trusted with finite gradients.
+  /// return false, having changed nothing, for an update that is not finite); an optimizer whose
+  /// `update` returns void is trusted with finite gradients.
   ///
   /// Under `Mixed<Eigen::half>` a step that is not finite for its loss or gradients also halves
   /// the loss scale, and a finite one counts towards doubling it (`loss_scale()`).
