@@ -8,6 +8,7 @@
 #pragma once
 
 #include "tapeless/detail/ratio.hpp"
+#include "tapeless/detail/where_positive.hpp"
 #include "tapeless/ops/elementwise.hpp"
 
 #include <ratio>
@@ -29,12 +30,14 @@ struct ELU {
   template <class X>
   auto value(const X& x) const {
     using S = typename X::Scalar;
+    // select, one coefficient at a time: std::expm1's bits. detail::where_positive would evaluate
+    // Eigen's packet expm1 instead, whose accuracy is not checked here.
     return (x > S(0)).select(x, x.expm1() * S(alpha));
   }
   template <class X, class Y>
   auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
     using S = typename X::Scalar;
-    return (x > S(0)).select(X::Constant(x.rows(), x.cols(), S(1)), y + S(alpha));
+    return detail::where_positive(x, X::Constant(x.rows(), x.cols(), S(1)), y + S(alpha));
   }
   friend bool operator==(ELU, ELU) = default;
 };

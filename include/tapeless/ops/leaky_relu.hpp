@@ -7,6 +7,7 @@
 #pragma once
 
 #include "tapeless/detail/ratio.hpp"
+#include "tapeless/detail/where_positive.hpp"
 #include "tapeless/ops/elementwise.hpp"
 
 #include <ratio>
@@ -28,12 +29,12 @@ struct LeakyReLU {
   template <class X>
   auto value(const X& x) const {
     using S = typename X::Scalar;
-    return (x > S(0)).select(x, x * S(slope));
+    return detail::where_positive(x, x, x * S(slope));
   }
   template <class X, class Y>
   auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
     using S = typename X::Scalar;
-    return (x > S(0)).select(X::Constant(x.rows(), x.cols(), S(1)), X::Constant(x.rows(), x.cols(), S(slope)));
+    return detail::where_positive(x, X::Constant(x.rows(), x.cols(), S(1)), X::Constant(x.rows(), x.cols(), S(slope)));
   }
   friend bool operator==(LeakyReLU, LeakyReLU) = default;
 };

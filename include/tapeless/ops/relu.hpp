@@ -4,6 +4,7 @@
 /// Forward: y = max(x, 0).   Adjoint: dx += g .* [x > 0] (the derivative at 0 taken as 0).
 #pragma once
 
+#include "tapeless/detail/where_positive.hpp"
 #include "tapeless/ops/elementwise.hpp"
 
 #include <string_view>
@@ -22,7 +23,8 @@ struct ReLU {
   }
   template <class X, class Y>
   auto derivative([[maybe_unused]] const X& x, [[maybe_unused]] const Y& y) const {
-    return (x > typename X::Scalar(0)).template cast<typename X::Scalar>();
+    using S = typename X::Scalar;
+    return detail::where_positive(x, X::Constant(x.rows(), x.cols(), S(1)), X::Constant(x.rows(), x.cols(), S(0)));
   }
   friend bool operator==(ReLU, ReLU) = default;
 };
