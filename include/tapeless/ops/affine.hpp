@@ -42,7 +42,7 @@ struct Affine {
   void backward(D& d, const G& g, const Y&, P& p, const X& x, const W& w, const B&) const {
     d[arg<0>].add_product(g, w.transpose(), p.dx);
     d[arg<1>].add_product(x.transpose(), g, p.dw);
-    d[arg<2>] += g.colwise().sum();
+    detail::with_column_sums(g, [&](const auto& sums) { d[arg<2>] += sums; });
   }
 };
 }  // namespace tapeless::ops

@@ -23,7 +23,7 @@ struct BiasAdd {
   template <class D, class G, class Y, class X, class B>
   void backward(D& d, const G& g, const Y&, const X&, const B&) const {
     d[arg<0>] += g;
-    d[arg<1>] += g.colwise().sum();
+    detail::with_column_sums(g, [&](const auto& sums) { d[arg<1>] += sums; });
   }
 };
 }  // namespace tapeless::ops
