@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <utility>
+
 namespace {
 
 using M = Eigen::MatrixXd;
@@ -86,4 +88,52 @@ BOOST_AUTO_TEST_CASE(every_storage_order_gives_eigens_product) {
   Eigen::VectorXd y(40);
   p.assign(y, w, v);
   BOOST_TEST((y - w * v).cwiseAbs().maxCoeff() < 1e-12);
+}
+
+// A run-time batch of one row (y = x w and dx = g w^T with one row known only at run time) is
+// one GEMV on the rows as vectors: Eigen's own product's bits, assigned and added, without
+// allocating, for shapes Eigen multiplies by GEMV and for those small enough for its
+// coefficient-wise product; a row that is not contiguous takes Eigen's path, and so does a
+// row-major weight.
+BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
+  using F = Eigen::MatrixXf;
+  for (auto [k, n] : {std::pair<int, int>{4, 16}, {16, 3}, {784, 128}, {33, 17}, {4, 3}, {2, 5}}) {
+    const F w = F::Random(k, n);
+    const Eigen::Map<const Eigen::MatrixXf> w_map(w.data(), k, n);
+    const F x = F::Random(1, k), g = F::Random(1, n);
+    for (bool add : {false, true}) {
+      tapeless::Product<float> p;
+      F y = F::Random(1, n), dx = F::Random(1, k);
+      F y_eigen = y, dx_eigen = dx;
+      const long allocations = test::allocations_during([&] {
+        p.run(y, x, w_map, add ? tapeless::Write::add : tapeless::Write::assign);
+        p.run(dx, g, w_map.transpose(), add ? tapeless::Write::add : tapeless::Write::assign);
+      });
+      BOOST_TEST(allocations == 0);
+      if (add) {
+        y_eigen.noalias() += x * w_map;
+        dx_eigen.noalias() += g * w_map.transpose();
+      } else {
+        y_eigen.noalias() = x * w_map;
+        dx_eigen.noalias() = g * w_map.transpose();
+      }
+      BOOST_TEST((y.array() == y_eigen.array()).all(), "y, " << k << "x" << n << (add ? " added" : ""));
+      BOOST_TEST((dx.array() == dx_eigen.array()).all(), "dx, " << k << "x" << n << (add ? " added" : ""));
+    }
+  }
+  // a row of a taller matrix (not contiguous) and a destination row inside a block
+  F tall = F::Random(5, 16), out = F::Random(3, 4);
+  const F w = F::Random(16, 4);
+  auto row = tall.middleRows(2, 1);
+  auto dst = out.middleRows(1, 1);
+  tapeless::Product<float> p;
+  p.assign(dst, row, w);
+  const F expect = tall.row(2) * w;
+  BOOST_TEST((out.row(1).array() == expect.array()).all());
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w_rows = w;
+  F y = F::Random(1, 4), y_eigen(1, 4);
+  const F x = F::Random(1, 16);
+  p.assign(y, x, w_rows);
+  y_eigen.noalias() = x * w_rows;
+  BOOST_TEST((y.array() == y_eigen.array()).all());
 }

@@ -77,6 +77,17 @@ class Product {
         dst.noalias() = a.col(0) * b.row(0);
       return;
     }
+    if constexpr (Dst::RowsAtCompileTime == Eigen::Dynamic) {
+      if (rows == 1 && depth + 1 + cols >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD && one_row(dst, a, b)) {
+        // a run-time batch of one: y^T = b^T a^T, Eigen's GEMV on the rows as vectors
+        namespace ec = detail::eigen_compat;
+        const auto& pb = ec::gemm_operand<B>::plain(b);
+        if (write == Write::assign) dst.setZero();
+        constexpr int order = ec::gemm_order<B>() == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor;  // of b^T
+        ec::gemv_add<S, order>(cols, depth, pb.data(), pb.outerStride(), a.data(), dst.data());
+        return;
+      }
+    }
     if constexpr (detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor) {
       if (buffers_ && rows == rows_ && cols == cols_ && depth == depth_) {
         if (write == Write::assign) dst.setZero();
@@ -91,6 +102,29 @@ class Product {
   }
 
  private:
+  /// Whether dst and a are each one contiguous column-major row (a run-time batch of one) and b a
+  /// matrix or map or its transpose. Eigen computes such a product (when not small enough for its
+  /// coefficient-wise product) as a GEMV too, but reaches it through a one-row block of each operand
+  /// whose stride it does not know, and copies both through a stack buffer: a quarter of a
+  /// 4-16-16-3 inference at run-time batch 1. Called on the rows as vectors, the same GEMV kernel
+  /// runs on the same operands: the same bits.
+  template <class Dst, class A, class B>
+  static bool one_row(const Dst& dst, const A& a, const B& b) {
+    if constexpr (!Dst::IsRowMajor && !A::IsRowMajor && requires {
+                    dst.data();
+                    dst.outerStride();
+                    a.data();
+                    a.outerStride();
+                    detail::eigen_compat::gemm_operand<B>::plain(b).data();
+                    detail::eigen_compat::gemm_operand<B>::plain(b).outerStride();
+                    detail::eigen_compat::gemm_operand<B>::plain(b).innerStride();
+                  })
+      return a.rows() == 1 && dst.outerStride() == 1 && a.outerStride() == 1 &&
+             detail::eigen_compat::gemm_operand<B>::plain(b).innerStride() == 1;
+    else
+      return false;
+  }
+
   std::unique_ptr<buffers_type> buffers_;
   Index rows_ = -1, cols_ = -1, depth_ = -1;
 };

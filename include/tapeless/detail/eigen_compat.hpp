@@ -1,9 +1,10 @@
 /// @file
 /// @brief Every use of Eigen's internals in tapeless, in one place, behind a version check.
 ///
-/// tapeless calls one Eigen-internal entry point: the GEMM kernel with caller-owned packing buffers
-/// (`general_matrix_matrix_product` and `gemm_blocking_space`), so that a product of a program
-/// allocates nothing during a step (core/product.hpp). Internals have no stability promise, so
+/// tapeless calls two Eigen-internal entry points: the GEMM kernel with caller-owned packing
+/// buffers (`general_matrix_matrix_product` and `gemm_blocking_space`), so that a product of a
+/// program allocates nothing during a step, and the GEMV kernel (`general_matrix_vector_product`)
+/// for a run-time batch of one row (core/product.hpp). Internals have no stability promise, so
 /// this header accepts only the Eigen series it was written and tested against (3.4) and stops
 /// the build with one message otherwise.
 ///
@@ -74,7 +75,27 @@ void gemm_add(Dst& dst, const A& a, const B& b, gemm_buffers<S>& buffers) {
                                                                           dst.data(), 1, dst.outerStride(), S(1),
                                                                           buffers);
 }
+
+/// y += A x through Eigen's GEMV kernel, called as Eigen's own product calls it for a matrix
+/// times a contiguous vector into a contiguous vector. A is rows x cols in storage order `Order`
+/// with outer stride lda. One instance per scalar and order, whatever the call site.
+template <class S, int Order>
+void gemv_add(Eigen::Index rows, Eigen::Index cols, const S* a, Eigen::Index lda, const S* x, S* y) {
+  using Lhs = Eigen::internal::const_blas_data_mapper<S, Eigen::Index, Order>;
+  using Rhs = Eigen::internal::const_blas_data_mapper<S, Eigen::Index,
+                                                      Order == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor>;
+  Eigen::internal::general_matrix_vector_product<Eigen::Index, S, Lhs, Order, false, S, Rhs, false>::run(
+      rows, cols, Lhs(a, lda), Rhs(x, 1), y, 1, S(1));
+}
 #else
+template <class S, int Order>
+void gemv_add(Eigen::Index rows, Eigen::Index cols, const S* a, Eigen::Index lda, const S* x, S* y) {
+  using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Order>;
+  using Vector = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  Eigen::Map<Vector>(y, rows).noalias() +=
+      Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>(a, rows, cols, Eigen::OuterStride<>(lda)) *
+      Eigen::Map<const Vector>(x, cols);
+}
 template <class S>
 struct gemm_buffers {  // the fallback keeps no buffers
   gemm_buffers(Eigen::Index, Eigen::Index, Eigen::Index, Eigen::Index, bool) {}
