@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(every_storage_order_gives_eigens_product) {
 }
 
 // A run-time batch of one row (y = x w and dx = g w^T with one row known only at run time) is
-// one GEMV on the rows as vectors: Eigen's own product's bits, assigned and added, without
+// one GEMV on the rows as vectors, and dw = x^T g one product per coefficient: Eigen's own product's bits, assigned and added, without
 // allocating, for shapes Eigen multiplies by GEMV and for those small enough for its
 // coefficient-wise product; a row that is not contiguous takes Eigen's path, and so does a
 // row-major weight.
@@ -103,12 +103,16 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
     const F x = F::Random(1, k), g = F::Random(1, n);
     for (bool add : {false, true}) {
       tapeless::Product<float> p;
-      F y = F::Random(1, n), dx = F::Random(1, k);
-      F y_eigen = y, dx_eigen = dx;
+      F y = F::Random(1, n), dx = F::Random(1, k), dw = F::Random(k, n);
+      F y_eigen = y, dx_eigen = dx, dw_each = dw;
       const long allocations = test::allocations_during([&] {
         p.run(y, x, w_map, add ? tapeless::Write::add : tapeless::Write::assign);
         p.run(dx, g, w_map.transpose(), add ? tapeless::Write::add : tapeless::Write::assign);
+        p.run(dw, x.transpose(), g, add ? tapeless::Write::add : tapeless::Write::assign);  // depth 1
       });
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < n; ++j) dw_each(i, j) = (add ? dw_each(i, j) : 0.0f) + x(0, i) * g(0, j);
+      BOOST_TEST((dw.array() == dw_each.array()).all(), "dw, " << k << "x" << n << (add ? " added" : ""));
       BOOST_TEST(allocations == 0);
       if (add) {
         y_eigen.noalias() += x * w_map;
