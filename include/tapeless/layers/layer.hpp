@@ -28,10 +28,11 @@
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/ops/elementwise.hpp"
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numbers>
-#include <random>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -57,9 +58,44 @@ enum class Init {
   xavier,  ///< uniform in +-sqrt(6 / (in + out)): for sigmoid and tanh nets
 };
 
+namespace detail {
+/// std::mt19937_64, written out: the standard specifies its parameters, seeding and output
+/// exactly (tests/layers/layer.cpp compares every bit with std::mt19937_64), and `<random>`
+/// would cost every translation unit that includes a layer about 0.1 s of compile time.
+class mersenne_twister_64 {
+ public:
+  explicit mersenne_twister_64(std::uint64_t seed) {
+    x_[0] = seed;
+    for (std::size_t i = 1; i < n; ++i) x_[i] = 6364136223846793005ULL * (x_[i - 1] ^ (x_[i - 1] >> 62)) + i;
+  }
+  std::uint64_t operator()() {
+    if (next_ == n) twist();
+    std::uint64_t y = x_[next_++];
+    y ^= (y >> 29) & 0x5555555555555555ULL;
+    y ^= (y << 17) & 0x71d67fffeda60000ULL;
+    y ^= (y << 37) & 0xfff7eee000000000ULL;
+    return y ^ (y >> 43);
+  }
+
+ private:
+  static constexpr std::size_t n = 312, m = 156;
+  void twist() {
+    constexpr std::uint64_t upper = ~std::uint64_t{0} << 31, lower = ~upper;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t y = (x_[i] & upper) | (x_[(i + 1) % n] & lower);
+      x_[i] = x_[(i + m) % n] ^ (y >> 1) ^ ((y & 1) ? 0xb5026f5aa96619e9ULL : 0);
+    }
+    next_ = 0;
+  }
+  std::array<std::uint64_t, n> x_{};
+  std::size_t next_ = n;
+};
+}  // namespace detail
+
 /// A seeded generator whose numbers are the same on every machine and standard library: a
-/// 64-bit Mersenne twister (specified by the standard) with our own conversions to uniform and
-/// normal values (the standard distributions are implementation-defined).
+/// 64-bit Mersenne twister (std::mt19937_64, detail::mersenne_twister_64) with our own
+/// conversions to uniform and normal values (the standard distributions are
+/// implementation-defined).
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : engine_(seed) {}
@@ -85,7 +121,7 @@ class Rng {
   std::uint64_t below(std::uint64_t n) { return static_cast<std::uint64_t>(uniform() * static_cast<double>(n)); }
 
  private:
-  std::mt19937_64 engine_;
+  detail::mersenne_twister_64 engine_;
   double spare_ = 0;
   bool has_spare_ = false;
 };
