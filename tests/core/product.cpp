@@ -91,10 +91,9 @@ BOOST_AUTO_TEST_CASE(every_storage_order_gives_eigens_product) {
 }
 
 // A run-time batch of one row (y = x w and dx = g w^T with one row known only at run time) is
-// one GEMV on the rows as vectors, and dw = x^T g one product per coefficient: Eigen's own product's bits, assigned and added, without
-// allocating, for shapes Eigen multiplies by GEMV and for those small enough for its
-// coefficient-wise product; a row that is not contiguous takes Eigen's path, and so does a
-// row-major weight.
+// one GEMV on the rows as vectors, and dw = x^T g one product per coefficient: Eigen's own product's bits, assigned and
+// added, without allocating, for shapes Eigen multiplies by GEMV and for those small enough for its coefficient-wise
+// product; a row that is not contiguous takes Eigen's path, and so does a row-major weight.
 BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
   using F = Eigen::MatrixXf;
   for (auto [k, n] : {std::pair<int, int>{4, 16}, {16, 3}, {784, 128}, {33, 17}, {4, 3}, {2, 5}}) {

@@ -46,9 +46,10 @@ template <class G>
 std::pair<Eigen::MatrixXf, bool> column_sums_of(const G& g) {
   std::pair<Eigen::MatrixXf, bool> out;
   tapeless::detail::with_column_sums(g, [&](const auto& sums) {
-    out = {Eigen::MatrixXf(sums), requires { sums.data(); }};
-  });
-  return out;
+    out = {Eigen::MatrixXf(sums), requires {sums.data(); }
+};
+});
+return out;
 }
 }  // namespace
 

@@ -26,9 +26,24 @@ using Bits = std::conditional_t<sizeof(S) == 4, std::uint32_t, std::uint64_t>;
 template <class S>
 std::vector<S> specials() {
   using L = std::numeric_limits<S>;
-  return {-L::infinity(), -L::max(), S(-1),          -L::min(),         -L::denorm_min(), S(-0.0),        S(0),
-          L::denorm_min(), L::min(), S(1e-30),       S(1),              L::max(),         L::infinity(),  L::quiet_NaN(),
-          -L::quiet_NaN(), S(0.5),   S(-0.5),        L::signaling_NaN()};
+  return {-L::infinity(),
+          -L::max(),
+          S(-1),
+          -L::min(),
+          -L::denorm_min(),
+          S(-0.0),
+          S(0),
+          L::denorm_min(),
+          L::min(),
+          S(1e-30),
+          S(1),
+          L::max(),
+          L::infinity(),
+          L::quiet_NaN(),
+          -L::quiet_NaN(),
+          S(0.5),
+          S(-0.5),
+          L::signaling_NaN()};
 }
 
 template <class S>
