@@ -8,9 +8,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <bit>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using tapeless::detail::where_positive;
