@@ -18,6 +18,7 @@
 
 #include "tapeless/core/shape.hpp"
 #include "tapeless/detail/eigen_compat.hpp"
+#include "tapeless/detail/one_row.hpp"
 
 #include <memory>
 
@@ -77,7 +78,8 @@ class Product {
         dst.noalias() = a.col(0) * b.row(0);
       return;
     }
-    if constexpr (Dst::RowsAtCompileTime == Eigen::Dynamic) {
+    if constexpr (Dst::RowsAtCompileTime == Eigen::Dynamic && detail::column_major_direct<Dst> &&
+                  detail::column_major_direct<A> && direct<B>) {
       if (rows == 1 && depth + 1 + cols >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD && one_row(dst, a, b)) {
         // a run-time batch of one: y^T = b^T a^T, Eigen's GEMV on the rows as vectors
         namespace ec = detail::eigen_compat;
@@ -102,28 +104,25 @@ class Product {
   }
 
  private:
-  /// Whether dst and a are each one contiguous column-major row (a run-time batch of one) and b a
-  /// matrix or map or its transpose. Eigen computes such a product (when not small enough for its
+  /// Whether dst and a are each one contiguous row (a run-time batch of one) and b's coefficients
+  /// are adjacent down its inner dimension (run() has checked at compile time that all three
+  /// have direct access, b maybe transposed). Eigen computes such a product (when not small enough for its
   /// coefficient-wise product) as a GEMV too, but reaches it through a one-row block of each operand
   /// whose stride it does not know, and copies both through a stack buffer: a quarter of a
   /// 4-16-16-3 inference at run-time batch 1. Called on the rows as vectors, the same GEMV kernel
   /// runs on the same operands: the same bits.
   template <class Dst, class A, class B>
   static bool one_row(const Dst& dst, const A& a, const B& b) {
-    if constexpr (!Dst::IsRowMajor && !A::IsRowMajor && requires {
-                    dst.data();
-                    dst.outerStride();
-                    a.data();
-                    a.outerStride();
-                    detail::eigen_compat::gemm_operand<B>::plain(b).data();
-                    detail::eigen_compat::gemm_operand<B>::plain(b).outerStride();
-                    detail::eigen_compat::gemm_operand<B>::plain(b).innerStride();
-                  })
-      return a.rows() == 1 && dst.outerStride() == 1 && a.outerStride() == 1 &&
-             detail::eigen_compat::gemm_operand<B>::plain(b).innerStride() == 1;
-    else
-      return false;
+    return detail::one_contiguous_row(dst) && detail::one_contiguous_row(a) &&
+           detail::eigen_compat::gemm_operand<B>::plain(b).innerStride() == 1;
   }
+  /// Whether B is a matrix or map with direct access, or its transpose.
+  template <class B>
+  static constexpr bool direct = requires(const B& b) {
+    detail::eigen_compat::gemm_operand<B>::plain(b).data();
+    detail::eigen_compat::gemm_operand<B>::plain(b).outerStride();
+    detail::eigen_compat::gemm_operand<B>::plain(b).innerStride();
+  };
 
   std::unique_ptr<buffers_type> buffers_;
   Index rows_ = -1, cols_ = -1, depth_ = -1;

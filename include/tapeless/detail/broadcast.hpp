@@ -9,6 +9,7 @@
 
 #include "tapeless/core/node.hpp"
 #include "tapeless/core/shape.hpp"
+#include "tapeless/detail/one_row.hpp"
 
 #include <Eigen/Core>
 
@@ -82,8 +83,8 @@ void add_to_rows(Y& y, const B& b) {
   if constexpr (Y::RowsAtCompileTime == 1) {
     y += b.row(0);
   } else {
-    if constexpr (!Y::IsRowMajor && requires { y.data(); }) {
-      if (y.rows() == 1 && y.outerStride() == 1) {
+    if constexpr (column_major_direct<Y>) {
+      if (one_contiguous_row(y)) {
         Eigen::Map<Eigen::Matrix<S, 1, Y::ColsAtCompileTime>>(y.data(), 1, y.cols()) += b.row(0);
         return;
       }
@@ -99,8 +100,8 @@ void add_to_rows(Y& y, const B& b) {
 /// coefficient, so the bits are the same. Anything else goes to colwise().sum().
 template <class G, class F>
 void with_column_sums(const G& g, F&& f) {
-  if constexpr (G::RowsAtCompileTime == Eigen::Dynamic && !G::IsRowMajor && requires { g.data(); }) {
-    if (g.rows() == 1 && g.outerStride() == 1) {
+  if constexpr (G::RowsAtCompileTime == Eigen::Dynamic && column_major_direct<G>) {
+    if (one_contiguous_row(g)) {
       f(Eigen::Map<const Eigen::Matrix<typename G::Scalar, 1, G::ColsAtCompileTime>>(g.data(), 1, g.cols()));
       return;
     }
