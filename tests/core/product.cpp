@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <type_traits>
 #include <utility>
 
 namespace {
@@ -139,4 +140,47 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
   p.assign(y, x, w_rows);
   y_eigen.noalias() = x * w_rows;
   BOOST_TEST((y.array() == y_eigen.array()).all());
+}
+
+// Fixed-size operands: the sizes decide the path at compile time. A GEMM shape goes through
+// Eigen's GEMM kernel even when the Product was not reserved for it (Eigen's stack buffers, as
+// Eigen's own product of fixed sizes uses), a fixed depth of one is the outer product, a small
+// shape Eigen's coefficient-wise product; each gives Eigen's bits, assigned and added, with the
+// mode given at run time or as a compile-time constant, and allocates nothing.
+BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
+  using tapeless::Write;
+  auto each = [](auto a, auto b, auto dst) {
+    using Dst = decltype(dst);
+    for (int mode = 0; mode < 4; ++mode) {
+      const bool add = mode % 2 == 1;
+      tapeless::Product<double> p;  // not reserved
+      Dst y = dst, expect = dst;
+      const long allocations = test::allocations_during([&] {
+        if (mode < 2)
+          p.run(y, a, b, add ? Write::add : Write::assign);
+        else if (add)
+          p.run(y, a, b, std::integral_constant<Write, Write::add>{});
+        else
+          p.run(y, a, b, std::integral_constant<Write, Write::assign>{});
+      });
+      if (add)
+        expect.noalias() += a * b;
+      else
+        expect.noalias() = a * b;
+      BOOST_TEST(allocations == 0);
+      BOOST_TEST((y.array() == expect.array()).all(), Dst::RowsAtCompileTime << "x" << Dst::ColsAtCompileTime
+                                                                             << " by depth " << a.cols() << ", mode "
+                                                                             << mode);
+    }
+  };
+  static_assert(tapeless::Product<double>::uses_gemm(24, 16, 20) && !tapeless::Product<double>::uses_gemm(4, 3, 5));
+  each(Eigen::Matrix<double, 24, 20>::Random().eval(), Eigen::Matrix<double, 20, 16>::Random().eval(),
+       Eigen::Matrix<double, 24, 16>::Random().eval());  // GEMM
+  const Eigen::Matrix<double, 16, 24> xt = Eigen::Matrix<double, 16, 24>::Random();
+  each(xt.transpose(), Eigen::Matrix<double, 16, 16>::Random().eval(),
+       Eigen::Matrix<double, 24, 16>::Random().eval());  // GEMM, a transposed operand
+  each(Eigen::Matrix<double, 24, 1>::Random().eval(), Eigen::Matrix<double, 1, 16>::Random().eval(),
+       Eigen::Matrix<double, 24, 16>::Random().eval());  // depth 1
+  each(Eigen::Matrix<double, 4, 5>::Random().eval(), Eigen::Matrix<double, 5, 3>::Random().eval(),
+       Eigen::Matrix<double, 4, 3>::Random().eval());  // coefficient-wise
 }

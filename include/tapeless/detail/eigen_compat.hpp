@@ -53,7 +53,7 @@ constexpr int gemm_order() {
 }
 
 /// True when Eigen would use its GEMM kernel for a rows x depth times depth x cols product.
-inline bool uses_gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
+constexpr bool uses_gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
   return rows > 1 && cols > 1 && depth > 1 && rows + cols + depth >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD;
 }
 

@@ -26,19 +26,31 @@
 
 namespace tapeless::detail {
 
-/// Writes x (an Eigen expression, or a number into a 1x1 destination) into dst.
-template <class Dst, class X>
-void write_to(Dst& dst, const X& x, Write write) {
-  if constexpr (std::is_arithmetic_v<X>) {
-    if (write == Write::add)
-      dst(0, 0) += x;
-    else
-      dst(0, 0) = x;
+/// How a contribution is written, as the plan knows it: at compile time (then only that mode is
+/// instantiated), or at run time (a requested tensor's gradient, identity.hpp).
+template <Write W>
+using write_constant = std::integral_constant<Write, W>;
+
+/// Writes x (an Eigen expression, or a number into a 1x1 destination) into dst. `write` is a
+/// `Write` or a `write_constant`.
+template <class Dst, class X, class Mode>
+void write_to(Dst& dst, const X& x, Mode write) {
+  if constexpr (!std::is_same_v<Mode, Write>) {
+    if constexpr (std::is_arithmetic_v<X>) {
+      if constexpr (Mode::value == Write::add)
+        dst(0, 0) += x;
+      else
+        dst(0, 0) = x;
+    } else {
+      if constexpr (Mode::value == Write::add)
+        dst.noalias() += x;
+      else
+        dst.noalias() = x;
+    }
+  } else if (write == Write::add) {
+    write_to(dst, x, write_constant<Write::add>{});
   } else {
-    if (write == Write::add)
-      dst.noalias() += x;
-    else
-      dst.noalias() = x;
+    write_to(dst, x, write_constant<Write::assign>{});
   }
 }
 
@@ -48,12 +60,18 @@ template <std::size_t P, class State, class E, class Put>
 void with_adjoint(State& s, const E& e, Put&& put) {
   using plan = typename State::plan;
   if constexpr (is_shared_v<E>) {
-    s.template at_target<P>([&](auto t) { put(s.template resolved<t()>().adj, Write::add); });
+    s.template at_target<P>([&](auto t) { put(s.template resolved<t()>().adj, write_constant<Write::add>{}); });
   } else if constexpr (is_leaf_v<E>) {
     static_assert(expr_traits<E>::kind == LeafKind::variable);
-    s.for_each_wrt_of(e, [&](auto j) { put(std::get<j()>(s.grads), s.uses[j()] == 1 ? Write::assign : Write::add); });
+    s.for_each_wrt_of(e, [&](auto j) {
+      if constexpr (State::template single_use<j()>)
+        put(std::get<j()>(s.grads), write_constant<Write::assign>{});
+      else
+        put(std::get<j()>(s.grads), s.uses[j()] == 1 ? Write::assign : Write::add);
+    });
   } else {
-    put(s.template resolved<P>().adj, plan::shared[P] ? Write::add : Write::assign);
+    constexpr Write write = plan::shared[P] ? Write::add : Write::assign;
+    put(s.template resolved<P>().adj, write_constant<write>{});
   }
 }
 
@@ -67,19 +85,19 @@ struct sink {
   /// Adds x (an Eigen expression of the operand's shape) to the operand's adjoint.
   template <class X>
   void operator+=(const X& x) const {
-    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, Write w) { write_to(dst, x, w); });
+    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, auto w) { write_to(dst, x, w); });
   }
   /// Adds the matrix product a b, computed by `product` (a `Product` of the op's workspace).
   template <class A, class B, class S>
   void add_product(const A& a, const B& b, Product<S>& product) const {
-    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, Write w) { product.run(dst, a, b, w); });
+    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, auto w) { product.run(dst, a, b, w); });
   }
   /// Adds v to coefficient (i, j) of the operand's adjoint. Only after this op's `+=` or
   /// `add_product` into the same operand, which initialises the destination: a sparse correction
   /// to a dense contribution (softmax-CE's -1 at each row's label).
   template <class V>
   void add_coeff(Index i, Index j, V v) const {
-    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, Write) { dst(i, j) += v; });
+    if constexpr (Active) with_adjoint<P>(*state, *node, [&](auto& dst, auto) { dst(i, j) += v; });
   }
 };
 

@@ -22,6 +22,12 @@
 
 namespace tapeless::detail {
 
+/// How many positions of a flattened expression have type Leaf.
+template <class Leaf, class... E>
+constexpr std::size_t leaves_of(type_list<E...>*) {
+  return (std::size_t{std::is_same_v<E, Leaf>} + ... + 0);
+}
+
 template <class Expr, class... Wrt>
 struct program_state {
   using plan = detail::plan<flatten_t<Expr>>;
@@ -107,6 +113,13 @@ struct program_state {
     [&]<std::size_t... J>(std::index_sequence<J...>) { (f(at<J>{}), ...); }
     (std::index_sequence_for<Wrt...>{});
   }
+
+  /// Whether requested tensor J can be reached at one leaf position only, known from the types:
+  /// no other position holds a variable of its type. Backward then reaches it exactly once
+  /// (bind_identities refuses a tensor it never reaches), and its gradient is assigned.
+  template <std::size_t J>
+  static constexpr bool single_use =
+      leaves_of<Var<std::tuple_element_t<J, std::tuple<Wrt...>>>>(static_cast<flatten_t<Expr>*>(nullptr)) <= 1;
 
   /// Calls f(at<J>) for every requested tensor J that the variable leaf `v` refers to.
   template <class T, class F>
