@@ -83,7 +83,7 @@ void add_to_rows(Y& y, const B& b) {
   if constexpr (Y::RowsAtCompileTime == 1) {
     y += b.row(0);
   } else {
-    if constexpr (column_major_direct<Y>) {
+    if constexpr (Y::RowsAtCompileTime == Eigen::Dynamic && column_major_direct<Y>) {
       if (one_contiguous_row(y)) {
         Eigen::Map<Eigen::Matrix<S, 1, Y::ColsAtCompileTime>>(y.data(), 1, y.cols()) += b.row(0);
         return;
