@@ -183,4 +183,19 @@ BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
        Eigen::Matrix<double, 24, 16>::Random().eval());  // depth 1
   each(Eigen::Matrix<double, 4, 5>::Random().eval(), Eigen::Matrix<double, 5, 3>::Random().eval(),
        Eigen::Matrix<double, 4, 3>::Random().eval());  // coefficient-wise
+  // one fixed row (a fixed batch of one): Eigen's GEMV kernel where Eigen would use it, with the
+  // weight as stored and transposed (y = x w, dx = g w^T), and Eigen's coefficient-wise product
+  // where it would use that
+  constexpr int gemv = Eigen::GemvProduct;
+  static_assert(
+      Eigen::internal::product_type<Eigen::Matrix<double, 1, 16>, Eigen::Matrix<double, 16, 32>>::value == gemv &&
+      Eigen::internal::product_type<Eigen::Matrix<double, 1, 32>, Eigen::Matrix<double, 32, 4>>::value != gemv);
+  each(Eigen::Matrix<double, 1, 16>::Random().eval(), Eigen::Matrix<double, 16, 32>::Random().eval(),
+       Eigen::Matrix<double, 1, 32>::Random().eval());
+  const Eigen::Matrix<double, 24, 16> w = Eigen::Matrix<double, 24, 16>::Random();
+  each(Eigen::Matrix<double, 1, 16>::Random().eval(), w.transpose(), Eigen::Matrix<double, 1, 24>::Random().eval());
+  const Eigen::Map<const Eigen::Matrix<double, 24, 16>> w_map(w.data());
+  each(Eigen::Matrix<double, 1, 24>::Random().eval(), w_map, Eigen::Matrix<double, 1, 16>::Random().eval());
+  each(Eigen::Matrix<double, 1, 32>::Random().eval(), Eigen::Matrix<double, 32, 4>::Random().eval(),
+       Eigen::Matrix<double, 1, 4>::Random().eval());
 }

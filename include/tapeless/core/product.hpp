@@ -29,6 +29,7 @@
 
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 namespace tapeless {
 
@@ -114,15 +115,16 @@ class Product {
         return;
       }
     }
-    if constexpr (shape::depth != 1) {
+    if constexpr (fixed_row_gemv<Dst, A, B>) {
+      // A fixed row that Eigen multiplies by GEMV: its kernel, called as Eigen's product calls
+      // it (one instance per scalar and order, not Eigen's product machinery per shape).
+      gemv_row<W>(dst, a, b);
+      return;
+    } else if constexpr (shape::depth != 1) {
       if constexpr (Dst::RowsAtCompileTime == Eigen::Dynamic && detail::column_major_direct<Dst> &&
                     detail::column_major_direct<A> && direct<B>) {
         if (rows == 1 && depth + 1 + cols >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD && one_row(dst, a, b)) {
-          namespace ec = detail::eigen_compat;
-          const auto& pb = ec::gemm_operand<B>::plain(b);
-          if constexpr (W == Write::assign) dst.setZero();
-          constexpr int order = ec::gemm_order<B>() == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor;  // of b^T
-          ec::gemv_add<S, order>(cols, depth, pb.data(), pb.outerStride(), a.data(), dst.data());
+          gemv_row<W>(dst, a, b);
           return;
         }
       }
@@ -169,6 +171,16 @@ class Product {
     return detail::one_contiguous_row(dst) && detail::one_contiguous_row(a) &&
            detail::eigen_compat::gemm_operand<B>::plain(b).innerStride() == 1;
   }
+  /// dst = a b (or +=) for one row: dst^T = b^T a^T through Eigen's GEMV kernel. dst and a are
+  /// contiguous, b has direct access with unit inner stride.
+  template <Write W, class Dst, class A, class B>
+  static void gemv_row(Dst& dst, const A& a, const B& b) {
+    namespace ec = detail::eigen_compat;
+    const auto& pb = ec::gemm_operand<B>::plain(b);
+    if constexpr (W == Write::assign) dst.setZero();
+    constexpr int order = ec::gemm_order<B>() == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor;  // of b^T
+    ec::gemv_add<S, order>(dst.cols(), a.cols(), pb.data(), pb.outerStride(), a.data(), dst.data());
+  }
   /// Whether B is a matrix or map with direct access, or its transpose.
   template <class B>
   static constexpr bool direct = requires(const B& b) {
@@ -176,6 +188,23 @@ class Product {
     detail::eigen_compat::gemm_operand<B>::plain(b).outerStride();
     detail::eigen_compat::gemm_operand<B>::plain(b).innerStride();
   };
+  /// One row fixed at compile time, times a matrix Eigen multiplies it with by GEMV (its own
+  /// choice for these sizes: `product_type`), every operand with unit inner stride.
+  template <class Dst, class A, class B>
+  static constexpr bool fixed_row_gemv = [] {
+    if constexpr (Dst::RowsAtCompileTime == 1 && A::RowsAtCompileTime == 1 && direct<B> &&
+                  requires(Dst & d, const A& x) {
+                    d.data();
+                    x.data();
+                  }) {
+      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<B>::plain(std::declval<const B&>()))>;
+      return Dst::InnerStrideAtCompileTime == 1 && A::InnerStrideAtCompileTime == 1 &&
+             P::InnerStrideAtCompileTime == 1 &&
+             static_cast<int>(Eigen::internal::product_type<A, B>::value) == static_cast<int>(Eigen::GemvProduct);
+    } else {
+      return false;
+    }
+  }();
 
   std::unique_ptr<buffers_type> buffers_;
   Index rows_ = -1, cols_ = -1, depth_ = -1;
