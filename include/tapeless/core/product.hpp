@@ -7,7 +7,9 @@
 /// `reserve()`, called from the op's `reserve` whenever the program sizes its storage, allocates
 /// the buffers for the product's shape once; `assign()`/`add()` then run Eigen's GEMM kernel with
 /// them (detail/eigen_compat.hpp). Products Eigen computes without GEMM (small ones, matrix-vector
-/// ones) take Eigen's ordinary path, which does not allocate for them either; a depth-1 product
+/// ones) take Eigen's ordinary path, which does not allocate for them either, except one row (a
+/// batch of one, fixed or at run time) times a matrix Eigen would multiply by GEMV: that calls the
+/// GEMV kernel directly, as Eigen's product does, with the same bits. A depth-1 product
 /// (dW = x^T g at batch 1) is computed as Eigen's outer product, one pass over the destination.
 /// Where the operands' sizes are known at compile time they choose the path there, and the
 /// paths they rule out are not instantiated: a fixed GEMM shape always takes the GEMM kernel
