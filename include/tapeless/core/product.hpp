@@ -73,6 +73,7 @@ class Product {
   void assign(Dst& dst, const A& a, const B& b) {
     run_as<Write::assign>(dst, a, b);
   }
+  /// dst += a b.
   template <class Dst, class A, class B>
   void add(Dst& dst, const A& a, const B& b) {
     run_as<Write::add>(dst, a, b);
