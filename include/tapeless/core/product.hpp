@@ -15,7 +15,7 @@
 /// paths they rule out are not instantiated: a fixed GEMM shape always takes the GEMM kernel
 /// (with Eigen's stack buffers if this Product was not reserved for it, as Eigen's own
 /// fixed-size product does), never Eigen's generic product. So does the write mode when the
-/// caller passes it as a `std::integral_constant<Write, W>` (the engine does, wherever the plan
+/// caller passes it as a `detail::write_constant<W>` (the engine does, wherever the plan
 /// knows it). Each path ruled out is an Eigen product expression per call site: this took a test
 /// file holding 14 Trainers from 57 to 47 s and 2.8 to 2.2 GB of g++.
 ///
@@ -37,6 +37,26 @@ namespace tapeless {
 
 /// How a result is written into its destination: replacing it, or added to it.
 enum class Write { assign, add };
+
+namespace detail {
+/// A write mode known at compile time.
+template <Write W>
+using write_constant = std::integral_constant<Write, W>;
+
+/// Calls f(write_constant<W>{}) for `mode`: a `Write` known at run time (both modes are
+/// instantiated), or a `write_constant` (only that one).
+template <class Mode, class F>
+void with_write(Mode mode, F&& f) {
+  if constexpr (std::is_same_v<Mode, Write>) {
+    if (mode == Write::add)
+      f(write_constant<Write::add>{});
+    else
+      f(write_constant<Write::assign>{});
+  } else {
+    f(mode);
+  }
+}
+}  // namespace detail
 
 template <class S>
 class Product {
@@ -79,17 +99,10 @@ class Product {
     run_as<Write::add>(dst, a, b);
   }
   /// `assign` or `add`, as `write` says: a `Write` known at run time, or a
-  /// `std::integral_constant<Write, W>` (then only that mode is instantiated).
+  /// `detail::write_constant<W>` (then only that mode is instantiated).
   template <class Dst, class A, class B, class Mode>
   void run(Dst& dst, const A& a, const B& b, Mode write) {
-    if constexpr (std::is_same_v<Mode, Write>) {
-      if (write == Write::add)
-        run_as<Write::add>(dst, a, b);
-      else
-        run_as<Write::assign>(dst, a, b);
-    } else {
-      run_as<Mode::value>(dst, a, b);
-    }
+    detail::with_write(write, [&](auto w) { run_as<decltype(w)::value>(dst, a, b); });
   }
 
  private:
@@ -133,10 +146,11 @@ class Product {
       }
       constexpr bool own_gemm = detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor && shape::maybe_gemm;
       if constexpr (own_gemm) {
+        // Eigen's GEMM kernel with the reserved buffers; for a fixed GEMM shape always, with
+        // Eigen's own (on the stack for a fixed size, as Eigen's `a * b` would) if this Product
+        // was not reserved for it.
         const bool reserved = buffers_ && rows == rows_ && cols == cols_ && depth == depth_;
-        if constexpr (shape::gemm) {
-          // Always Eigen's GEMM kernel: with the reserved buffers, or (a Product not reserved for
-          // this shape) with Eigen's own, on the stack for a fixed size, as Eigen's `a * b` would.
+        if (shape::gemm || reserved) {
           if constexpr (W == Write::assign) dst.setZero();
           if (reserved) {
             detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
@@ -145,12 +159,6 @@ class Product {
             detail::eigen_compat::gemm_add<S>(dst, a, b, local);
           }
           return;
-        } else {
-          if (reserved) {
-            if constexpr (W == Write::assign) dst.setZero();
-            detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
-            return;
-          }
         }
       }
       if constexpr (!own_gemm || !shape::gemm) {

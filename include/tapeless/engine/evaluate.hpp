@@ -26,32 +26,24 @@
 
 namespace tapeless::detail {
 
-/// How a contribution is written, as the plan knows it: at compile time (then only that mode is
-/// instantiated), or at run time (a requested tensor's gradient, identity.hpp).
-template <Write W>
-using write_constant = std::integral_constant<Write, W>;
-
 /// Writes x (an Eigen expression, or a number into a 1x1 destination) into dst. `write` is a
-/// `Write` or a `write_constant`.
+/// `Write` (a requested tensor's gradient, identity.hpp) or a `write_constant` (wherever the plan
+/// knows it: then only that mode is instantiated).
 template <class Dst, class X, class Mode>
 void write_to(Dst& dst, const X& x, Mode write) {
-  if constexpr (!std::is_same_v<Mode, Write>) {
+  with_write(write, [&](auto w) {
     if constexpr (std::is_arithmetic_v<X>) {
-      if constexpr (Mode::value == Write::add)
+      if constexpr (decltype(w)::value == Write::add)
         dst(0, 0) += x;
       else
         dst(0, 0) = x;
     } else {
-      if constexpr (Mode::value == Write::add)
+      if constexpr (decltype(w)::value == Write::add)
         dst.noalias() += x;
       else
         dst.noalias() = x;
     }
-  } else if (write == Write::add) {
-    write_to(dst, x, write_constant<Write::add>{});
-  } else {
-    write_to(dst, x, write_constant<Write::assign>{});
-  }
+  });
 }
 
 /// Calls put(destination, write) with the storage that receives position P's adjoint
