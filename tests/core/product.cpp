@@ -142,14 +142,41 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
   BOOST_TEST((y.array() == y_eigen.array()).all());
 }
 
-// Fixed-size operands: the sizes decide the path at compile time. A GEMM shape goes through
-// Eigen's GEMM kernel even when the Product was not reserved for it (Eigen's stack buffers, as
-// Eigen's own product of fixed sizes uses), a fixed depth of one is the outer product, a small
-// shape Eigen's coefficient-wise product; each gives Eigen's bits, assigned and added, with the
-// mode given at run time or as a compile-time constant, and allocates nothing.
+// The product the unpacked kernel computes (detail/unpacked_gemm.hpp): dst (+)= a b for a plain
+// column-major a, and dst (+)= a^T g for a = x^T.
+template <class Dst, class A, class B>
+void unpacked_reference(Dst& dst, const A& a, const B& b, bool add) {
+  namespace ec = tapeless::detail::eigen_compat;
+  using S = typename Dst::Scalar;
+  if constexpr (ec::gemm_operand<A>::transposed) {
+    const auto& x = a.nestedExpression();
+    auto run = [&](auto w) {
+      tapeless::detail::unpacked_gemm_tn<decltype(w)::value, S>(x.rows(), dst.rows(), dst.cols(), x.data(),
+                                                                x.outerStride(), b.data(), b.outerStride(), dst.data(),
+                                                                dst.outerStride());
+    };
+    add ? run(std::true_type{}) : run(std::false_type{});
+  } else {
+    const auto& pb = ec::gemm_operand<B>::plain(b);
+    const bool col = ec::gemm_order<B>() == Eigen::ColMajor;
+    auto run = [&](auto w) {
+      tapeless::detail::unpacked_gemm<decltype(w)::value, S>(dst.rows(), dst.cols(), a.cols(), a.data(),
+                                                             a.outerStride(), pb.data(), col ? 1 : pb.outerStride(),
+                                                             col ? pb.outerStride() : 1, dst.data(), dst.outerStride());
+    };
+    add ? run(std::true_type{}) : run(std::false_type{});
+  }
+}
+
+// Fixed-size operands: the sizes decide the path at compile time. A GEMM shape of at least a
+// packet of rows with a plain left operand takes the unpacked kernel; another GEMM shape goes
+// through Eigen's GEMM kernel even when the Product was not reserved for it (Eigen's stack
+// buffers, as Eigen's own product of fixed sizes uses), a fixed depth of one is the outer
+// product, a small shape Eigen's coefficient-wise product; each gives its kernel's bits, assigned
+// and added, with the mode given at run time or as a compile-time constant, and allocates nothing.
 BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
   using tapeless::Write;
-  auto each = [](auto a, auto b, auto dst) {
+  auto each = [](auto a, auto b, auto dst, bool unpacked = false) {
     using Dst = decltype(dst);
     for (int mode = 0; mode < 4; ++mode) {
       const bool add = mode % 2 == 1;
@@ -163,7 +190,9 @@ BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
         else
           p.run(y, a, b, std::integral_constant<Write, Write::assign>{});
       });
-      if (add)
+      if (unpacked)
+        unpacked_reference(expect, a, b, add);
+      else if (add)
         expect.noalias() += a * b;
       else
         expect.noalias() = a * b;
@@ -175,10 +204,12 @@ BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
   };
   static_assert(tapeless::Product<double>::uses_gemm(24, 16, 20) && !tapeless::Product<double>::uses_gemm(4, 3, 5));
   each(Eigen::Matrix<double, 24, 20>::Random().eval(), Eigen::Matrix<double, 20, 16>::Random().eval(),
-       Eigen::Matrix<double, 24, 16>::Random().eval());  // GEMM
+       Eigen::Matrix<double, 24, 16>::Random().eval(), true);  // GEMM shape: unpacked
   const Eigen::Matrix<double, 16, 24> xt = Eigen::Matrix<double, 16, 24>::Random();
   each(xt.transpose(), Eigen::Matrix<double, 16, 16>::Random().eval(),
-       Eigen::Matrix<double, 24, 16>::Random().eval());  // GEMM, a transposed operand
+       Eigen::Matrix<double, 24, 16>::Random().eval());  // GEMM, a transposed operand: Eigen's GEMM
+  each(xt.transpose(), Eigen::Matrix<double, 16, 2>::Random().eval(), Eigen::Matrix<double, 24, 2>::Random().eval(),
+       true);  // a small x^T g (48 coefficients): unpacked
   each(Eigen::Matrix<double, 24, 1>::Random().eval(), Eigen::Matrix<double, 1, 16>::Random().eval(),
        Eigen::Matrix<double, 24, 16>::Random().eval());  // depth 1
   each(Eigen::Matrix<double, 4, 5>::Random().eval(), Eigen::Matrix<double, 5, 3>::Random().eval(),
@@ -198,4 +229,69 @@ BOOST_AUTO_TEST_CASE(fixed_sizes_choose_the_path_at_compile_time) {
   each(Eigen::Matrix<double, 1, 24>::Random().eval(), w_map, Eigen::Matrix<double, 1, 16>::Random().eval());
   each(Eigen::Matrix<double, 1, 32>::Random().eval(), Eigen::Matrix<double, 32, 4>::Random().eval(),
        Eigen::Matrix<double, 1, 4>::Random().eval());
+}
+
+// Where the unpacked kernel runs (detail/unpacked_gemm.hpp), and where it does not: y = x w and
+// dx = g w^T from a packet of rows up, with the weight fixed or dynamic, as stored, transposed
+// or row-major, the batch fixed or known at run time, and a column-major destination inside a
+// larger matrix; dw = x^T g for a fixed weight of at most 64 coefficients. Below a packet of
+// rows, for a larger weight gradient and for a row-major left operand, Eigen's GEMM: its bits.
+BOOST_AUTO_TEST_CASE(the_unpacked_kernel_takes_gemm_shapes_of_a_packet_of_rows_or_more) {
+  using F = Eigen::MatrixXf;
+  constexpr tapeless::Index L = Eigen::internal::packet_traits<float>::size;
+  auto same = [](const auto& got, const auto& expect) { return (got.array() == expect.array()).all(); };
+  for (tapeless::Index rows : {L, 3 * L + 1, 2 * L - 1, tapeless::Index(50)})
+    for (bool add : {false, true}) {
+      const F x = F::Random(rows, 20), w = F::Random(20, 12), g = F::Random(rows, 12);
+      const Eigen::Matrix<float, 20, 12> wf = w;
+      const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> wr = w;
+      tapeless::Product<float> p;
+      p.reserve(rows, 12, 20);
+      const tapeless::Write mode = add ? tapeless::Write::add : tapeless::Write::assign;
+      F start = F::Random(rows + 3, 20);
+      F y = start.topRows(rows).leftCols(12), expect = y;
+      const long allocations = test::allocations_during([&] { p.run(y, x, w, mode); });
+      BOOST_TEST(allocations == 0);
+      unpacked_reference(expect, x, w, add);
+      BOOST_TEST(same(y, expect), "x w, " << rows << " rows");
+      y = start.topRows(rows).leftCols(12);
+      p.run(y, x, wf, mode);
+      BOOST_TEST(same(y, expect), "x w (fixed w), " << rows << " rows");
+      y = start.topRows(rows).leftCols(12);
+      p.run(y, x, wr, mode);
+      BOOST_TEST(same(y, expect), "x w (row-major w), " << rows << " rows");
+      // g w^T into a block of a taller matrix
+      F big = start;
+      auto dx = big.topRows(rows);
+      F dx_expect = start.topRows(rows);
+      p.run(dx, g, w.transpose(), mode);
+      unpacked_reference(dx_expect, g, w.transpose(), add);
+      BOOST_TEST(same(big.topRows(rows), dx_expect), "g w^T, " << rows << " rows");
+      BOOST_TEST(same(big.bottomRows(3), start.bottomRows(3)));
+    }
+  // dw = x^T g: a fixed 8 x 8 weight (64 coefficients) takes the unpacked kernel; 12 x 8 Eigen's GEMM
+  const F x = F::Random(40, 12), g = F::Random(40, 8);
+  Eigen::Matrix<float, 8, 8> dw_small = Eigen::Matrix<float, 8, 8>::Random(), small_expect = dw_small;
+  Eigen::Matrix<float, 12, 8> dw_large = Eigen::Matrix<float, 12, 8>::Random(), large_expect = dw_large;
+  tapeless::Product<float> p;
+  p.add(dw_small, x.leftCols(8).transpose(), g);
+  unpacked_reference(small_expect, x.leftCols(8).eval().transpose(), g, true);
+  BOOST_TEST(same(dw_small, small_expect));
+  p.add(dw_large, x.transpose(), g);
+  large_expect.noalias() += x.transpose() * g;
+  BOOST_TEST(same(dw_large, large_expect));
+  // fewer rows than a packet, and a row-major left operand: Eigen's GEMM
+  if constexpr (L > 2) {
+    const F x2 = F::Random(L - 1, 20), w = F::Random(20, 12);
+    F y(L - 1, 12), expect(L - 1, 12);
+    p.assign(y, x2, w);
+    expect.noalias() = x2 * w;
+    BOOST_TEST(same(y, expect));
+  }
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> xr = F::Random(50, 20);
+  const F w = F::Random(20, 12);
+  F y(50, 12), expect(50, 12);
+  p.assign(y, xr, w);
+  expect.noalias() = xr * w;
+  BOOST_TEST(same(y, expect));
 }

@@ -6,13 +6,19 @@
 /// matrices keeps one `Product` per product in its workspace (the op protocol, core/node.hpp):
 /// `reserve()`, called from the op's `reserve` whenever the program sizes its storage, allocates
 /// the buffers for the product's shape once; `assign()`/`add()` then run Eigen's GEMM kernel with
-/// them (detail/eigen_compat.hpp). Products Eigen computes without GEMM (small ones, matrix-vector
+/// them (detail/eigen_compat.hpp). Most GEMM shapes of a network never reach it, though: x w and
+/// g w^T (a column-major left operand of at least one packet of rows) run the unpacked kernel
+/// (detail/unpacked_gemm.hpp: no packing, a register block sized for the architecture; 0.4-0.7x
+/// Eigen's GEMM time on AVX-512 from 32x16x16 to 128x784x256), and so does x^T g for a fixed
+/// weight of at most 64 coefficients; Eigen's GEMM keeps the larger weight gradients and
+/// batches shorter than a packet. Products Eigen computes without GEMM (small ones, matrix-vector
 /// ones) take Eigen's ordinary path, which does not allocate for them either, except one row (a
 /// batch of one, fixed or at run time) times a matrix Eigen would multiply by GEMV: that calls the
 /// GEMV kernel directly, as Eigen's product does, with the same bits. A depth-1 product
 /// (dW = x^T g at batch 1) is computed as Eigen's outer product, one pass over the destination.
 /// Where the operands' sizes are known at compile time they choose the path there, and the
-/// paths they rule out are not instantiated: a fixed GEMM shape always takes the GEMM kernel
+/// paths they rule out are not instantiated: a fixed GEMM shape of a packet of rows or more
+/// always takes the unpacked kernel, another fixed GEMM shape always takes the GEMM kernel
 /// (with Eigen's stack buffers if this Product was not reserved for it, as Eigen's own
 /// fixed-size product does), never Eigen's generic product. So does the write mode when the
 /// caller passes it as a `detail::write_constant<W>` (the engine does, wherever the plan
@@ -28,6 +34,7 @@
 #include "tapeless/core/shape.hpp"
 #include "tapeless/detail/eigen_compat.hpp"
 #include "tapeless/detail/one_row.hpp"
+#include "tapeless/detail/unpacked_gemm.hpp"
 
 #include <memory>
 #include <type_traits>
@@ -108,7 +115,9 @@ class Product {
  private:
   // What the operands' compile-time sizes decide: a path that cannot be taken is not
   // instantiated (each one is an Eigen product expression, or two).
-  template <class Dst, class A>
+  static constexpr Index packet_size = Eigen::internal::packet_traits<S>::size;
+
+  template <class Dst, class A, class B>
   struct shapes {
     static constexpr Index rows = Dst::RowsAtCompileTime, cols = Dst::ColsAtCompileTime, depth = A::ColsAtCompileTime;
     static constexpr bool fixed = rows != Eigen::Dynamic && cols != Eigen::Dynamic && depth != Eigen::Dynamic;
@@ -120,7 +129,7 @@ class Product {
 
   template <Write W, class Dst, class A, class B>
   void run_as(Dst& dst, const A& a, const B& b) {
-    using shape = shapes<Dst, A>;
+    using shape = shapes<Dst, A, B>;
     const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
     if constexpr (shape::maybe_depth_1) {
       if (depth == 1) {
@@ -144,29 +153,58 @@ class Product {
           return;
         }
       }
-      constexpr bool own_gemm = detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor && shape::maybe_gemm;
-      if constexpr (own_gemm) {
-        // Eigen's GEMM kernel with the reserved buffers; for a fixed GEMM shape always, with
-        // Eigen's own (on the stack for a fixed size, as Eigen's `a * b` would) if this Product
-        // was not reserved for it.
-        const bool reserved = buffers_ && rows == rows_ && cols == cols_ && depth == depth_;
-        if (shape::gemm || reserved) {
-          if constexpr (W == Write::assign) dst.setZero();
-          if (reserved) {
-            detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
-          } else {
-            buffers_type local(rows, cols, depth, 1, true);
-            detail::eigen_compat::gemm_add<S>(dst, a, b, local);
+      // The unpacked kernel whatever the run-time sizes (then no Eigen product is instantiated).
+      constexpr bool unpacked_always = unpacked_nn<Dst, A, B> && shape::gemm && shape::rows >= packet_size;
+      if constexpr (unpacked_tn<Dst, A, B> && shape::maybe_gemm) {
+        // a small weight gradient x^T g: dot products down the batch (detail/unpacked_gemm.hpp)
+        const auto& pa = detail::eigen_compat::gemm_operand<A>::plain(a);
+        detail::unpacked_gemm_tn<W == Write::add, S>(depth, rows, cols, pa.data(), pa.outerStride(), b.data(),
+                                                     b.outerStride(), dst.data(), dst.outerStride());
+      } else {
+        if constexpr (unpacked_nn<Dst, A, B>) {
+          // x w or g w^T, a packet of rows or more, where Eigen would run GEMM: the unpacked kernel
+          if (unpacked_always || (rows >= packet_size && detail::eigen_compat::uses_gemm(rows, cols, depth))) {
+            namespace ec = detail::eigen_compat;
+            const auto& pb = ec::gemm_operand<B>::plain(b);
+            const bool col = ec::gemm_order<B>() == Eigen::ColMajor;
+            detail::unpacked_gemm<W == Write::add, S>(rows, cols, depth, a.data(), a.outerStride(), pb.data(),
+                                                      col ? 1 : pb.outerStride(), col ? pb.outerStride() : 1,
+                                                      dst.data(), dst.outerStride());
+            return;
           }
-          return;
         }
+        if constexpr (!unpacked_always) run_eigen<W>(dst, a, b);
       }
-      if constexpr (!own_gemm || !shape::gemm) {
-        if constexpr (W == Write::add)
-          dst.noalias() += a * b;
-        else
-          dst.noalias() = a * b;
+    }
+  }
+
+  /// Eigen's GEMM kernel with this Product's buffers, or Eigen's own product.
+  template <Write W, class Dst, class A, class B>
+  void run_eigen(Dst& dst, const A& a, const B& b) {
+    using shape = shapes<Dst, A, B>;
+    constexpr bool own_gemm = detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor && shape::maybe_gemm;
+    if constexpr (own_gemm) {
+      // Eigen's GEMM kernel with the reserved buffers; for a fixed GEMM shape always, with
+      // Eigen's own (on the stack for a fixed size, as Eigen's `a * b` would) if this Product
+      // was not reserved for it.
+      const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
+      const bool reserved = buffers_ && rows == rows_ && cols == cols_ && depth == depth_;
+      if (shape::gemm || reserved) {
+        if constexpr (W == Write::assign) dst.setZero();
+        if (reserved) {
+          detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
+        } else {
+          buffers_type local(rows, cols, depth, 1, true);
+          detail::eigen_compat::gemm_add<S>(dst, a, b, local);
+        }
+        return;
       }
+    }
+    if constexpr (!own_gemm || !shape::gemm) {
+      if constexpr (W == Write::add)
+        dst.noalias() += a * b;
+      else
+        dst.noalias() = a * b;
     }
   }
 
@@ -212,6 +250,36 @@ class Product {
       return Dst::InnerStrideAtCompileTime == 1 && A::InnerStrideAtCompileTime == 1 &&
              P::InnerStrideAtCompileTime == 1 &&
              static_cast<int>(Eigen::internal::product_type<A, B>::value) == static_cast<int>(Eigen::GemvProduct);
+    } else {
+      return false;
+    }
+  }();
+
+  /// A column-major matrix or map whose coefficients down a column are adjacent.
+  template <class M>
+  static constexpr bool unit_columns = detail::column_major_direct<M>&& M::InnerStrideAtCompileTime == 1;
+  /// dst = a b by detail::unpacked_gemm: a plain column-major a and dst, b with direct access
+  /// (maybe transposed), a scalar the kernel vectorises; not under TAPELESS_PLAIN_EIGEN.
+  template <class Dst, class A, class B>
+  static constexpr bool unpacked_nn = [] {
+    if constexpr (detail::eigen_compat::owns_gemm_buffers && detail::unpacked_scalar<S> && unit_columns<Dst> &&
+                  unit_columns<A> && direct<B>) {
+      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<B>::plain(std::declval<const B&>()))>;
+      return P::InnerStrideAtCompileTime == 1;
+    } else {
+      return false;
+    }
+  }();
+  /// dst = a^T b by detail::unpacked_gemm_tn: a fixed dst of at most 64 coefficients (where the
+  /// kernel measured faster than Eigen's GEMM), a the transpose of a plain column-major matrix,
+  /// b plain column-major.
+  template <class Dst, class A, class B>
+  static constexpr bool unpacked_tn = [] {
+    if constexpr (detail::eigen_compat::owns_gemm_buffers && detail::unpacked_scalar<S> && unit_columns<Dst> &&
+                  Dst::SizeAtCompileTime != Eigen::Dynamic && detail::eigen_compat::gemm_operand<A>::transposed &&
+                  unit_columns<B>) {
+      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<A>::plain(std::declval<const A&>()))>;
+      return Dst::SizeAtCompileTime <= 64 && unit_columns<P>;
     } else {
       return false;
     }

@@ -1,0 +1,166 @@
+// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing. Every column count around
+// the register block, row counts around the packet and the block of packets, both layouts of B,
+// outer strides, assign and add: each coefficient within the bound of a sum of k products
+// (against long double), nothing written outside C, a row's bits independent of where it sits,
+// and NaN and infinities carried through.
+#define BOOST_TEST_MODULE detail_unpacked_gemm
+#include "tapeless/detail/unpacked_gemm.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using Eigen::Index;
+
+namespace {
+
+template <class S>
+using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+using Exact = Matrix<long double>;
+
+template <class S>
+constexpr Index packet = Eigen::internal::packet_traits<S>::size;
+
+template <class S>
+std::vector<Index> row_counts() {
+  const Index L = packet<S>, block = tapeless::detail::unpacked_row_packets<tapeless::detail::unpacked_max_cols> * L;
+  return {L, L + 1, 2 * L - 1, block, block + 1, block + L - 1, 2 * block + L + 3, 100};
+}
+
+// |got - exact| within a sum of k products' rounding bound: (k + 2) eps (sum |a b| + |c0|)
+template <class S>
+bool within_bound(S got, long double exact, long double magnitude, Index k) {
+  const long double eps = std::numeric_limits<S>::epsilon();
+  return std::fabs(static_cast<long double>(got) - exact) <= (static_cast<long double>(k) + 2) * eps * magnitude;
+}
+
+// C (+)= A B with A a block of a taller matrix (lda > m), C a block of a taller matrix filled
+// with a sentinel, and B stored column-major or row-major (a weight or its transpose)
+template <bool Add, class S>
+void check_nn(Index m, Index n, Index k, bool b_row_major) {
+  const Index lda = m + 3, ldc = m + 5;
+  const Matrix<S> a_store = Matrix<S>::Random(lda, k);
+  const Matrix<S> b = Matrix<S>::Random(k, n);
+  const Matrix<S> b_stored = b_row_major ? Matrix<S>(b.transpose()) : b;  // n x k holds b row by row
+  const S sentinel = S(-12345);
+  Matrix<S> c_store = Matrix<S>::Constant(ldc, n, sentinel);
+  c_store.topRows(m).setRandom();
+  const Matrix<S> c0 = c_store.topRows(m);
+  tapeless::detail::unpacked_gemm<Add, S>(m, n, k, a_store.data(), lda, b_stored.data(), b_row_major ? n : 1,
+                                          b_row_major ? 1 : k, c_store.data(), ldc);
+  const Exact a = a_store.topRows(m).template cast<long double>();
+  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(m, n);
+  const Exact exact = start + a * b.template cast<long double>();
+  const Exact magnitude = start.cwiseAbs() + a.cwiseAbs() * b.template cast<long double>().cwiseAbs();
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < m; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), k);
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " k " << k << " add " << Add
+                               << " b row-major " << b_row_major);
+  BOOST_TEST((c_store.bottomRows(ldc - m).array() == sentinel).all(), "written below C, m " << m << " n " << n);
+}
+
+template <class S>
+void nn_all_shapes() {
+  for (Index m : row_counts<S>())
+    for (Index n = 1; n <= 2 * tapeless::detail::unpacked_max_cols + 1; ++n)
+      for (Index k : {1, 2, 7, 33})
+        for (bool row_major : {false, true}) {
+          check_nn<false, S>(m, n, k, row_major);
+          check_nn<true, S>(m, n, k, row_major);
+        }
+}
+
+template <bool Add, class S>
+void check_tn(Index m, Index k, Index n) {
+  const Index lda = m + 2, ldg = m + 1, ldc = k + 3;
+  const Matrix<S> a_store = Matrix<S>::Random(lda, k), g_store = Matrix<S>::Random(ldg, n);
+  const S sentinel = S(-12345);
+  Matrix<S> c_store = Matrix<S>::Constant(ldc, n, sentinel);
+  c_store.topRows(k).setRandom();
+  const Matrix<S> c0 = c_store.topRows(k);
+  tapeless::detail::unpacked_gemm_tn<Add, S>(m, k, n, a_store.data(), lda, g_store.data(), ldg, c_store.data(), ldc);
+  const Exact a = a_store.topRows(m).template cast<long double>(), g = g_store.topRows(m).template cast<long double>();
+  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(k, n);
+  const Exact exact = start + a.transpose() * g;
+  const Exact magnitude = start.cwiseAbs() + a.cwiseAbs().transpose() * g.cwiseAbs();
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < k; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), m);
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " k " << k << " n " << n << " add " << Add);
+  BOOST_TEST((c_store.bottomRows(ldc - k).array() == sentinel).all(), "written below C, k " << k << " n " << n);
+}
+
+template <class S>
+void tn_all_shapes() {
+  const Index L = packet<S>;
+  for (Index m : {Index(1), Index(2), L - 1, L, L + 1, 3 * L + 5})
+    for (Index k = 1; k <= 9; ++k)
+      for (Index n = 1; n <= 9; ++n) {
+        check_tn<false, S>(m, k, n);
+        check_tn<true, S>(m, k, n);
+      }
+}
+
+// Rows [m - r, m) of one product, computed again as a product of r rows: the same bits, whether
+// a row falls in a block of packets, a single packet or the last, overlapping packet.
+template <class S>
+void rows_independent_of_position() {
+  const Index m = 2 * tapeless::detail::unpacked_row_packets<tapeless::detail::unpacked_max_cols> * packet<S> + 7;
+  const Index n = tapeless::detail::unpacked_max_cols + 3, k = 19;
+  const Matrix<S> a = Matrix<S>::Random(m, k), b = Matrix<S>::Random(k, n);
+  Matrix<S> whole(m, n);
+  tapeless::detail::unpacked_gemm<false, S>(m, n, k, a.data(), m, b.data(), 1, k, whole.data(), m);
+  for (Index r = packet<S>; r <= m; ++r) {
+    Matrix<S> part(r, n);
+    tapeless::detail::unpacked_gemm<false, S>(r, n, k, a.data() + (m - r), m, b.data(), 1, k, part.data(), r);
+    BOOST_TEST((part.array() == whole.bottomRows(r).array()).all(), "last " << r << " rows of " << m);
+  }
+}
+
+template <class S>
+void non_finite_values_propagate() {
+  const Index m = 3 * packet<S> + 1, n = 5, k = 6;
+  const S inf = std::numeric_limits<S>::infinity();
+  Matrix<S> a = Matrix<S>::Random(m, k), b = Matrix<S>::Random(k, n);
+  a(1, 2) = std::numeric_limits<S>::quiet_NaN();  // row 1: NaN everywhere
+  a(m - 1, 0) = inf;                              // last row (the overlapping packet): inf * 0 in column 3
+  b(0, 3) = 0;
+  Matrix<S> c(m, n);
+  tapeless::detail::unpacked_gemm<false, S>(m, n, k, a.data(), m, b.data(), 1, k, c.data(), m);
+  BOOST_TEST(c.row(1).array().isNaN().all());
+  BOOST_TEST(std::isnan(c(m - 1, 3)));
+  BOOST_TEST((c.row(m - 1).array().isInf().count() == n - 1));
+  Matrix<S> rest = c;
+  rest.row(1).setZero();
+  rest.row(m - 1).setZero();
+  BOOST_TEST(rest.allFinite());
+  // A^T G: a NaN down the batch reaches every gradient of its column
+  Matrix<S> dw(k, n);
+  tapeless::detail::unpacked_gemm_tn<false, S>(m, k, n, a.data(), m, c.data(), m, dw.data(), k);
+  BOOST_TEST(dw.array().isNaN().all());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(products_are_within_the_rounding_bound_of_their_sums) {
+  nn_all_shapes<float>();
+  nn_all_shapes<double>();
+}
+
+BOOST_AUTO_TEST_CASE(transposed_products_are_within_the_rounding_bound_of_their_sums) {
+  tn_all_shapes<float>();
+  tn_all_shapes<double>();
+}
+
+BOOST_AUTO_TEST_CASE(a_row_gets_the_same_bits_wherever_it_sits) {
+  rows_independent_of_position<float>();
+  rows_independent_of_position<double>();
+}
+
+BOOST_AUTO_TEST_CASE(nan_and_infinities_are_carried_through) {
+  non_finite_values_propagate<float>();
+  non_finite_values_propagate<double>();
+}
