@@ -143,12 +143,17 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
 }
 
 // The product the unpacked kernel computes (detail/unpacked_gemm.hpp): dst (+)= a b for a plain
-// column-major a, and dst (+)= a^T g for a = x^T.
+// column-major a, and dst (+)= a^T g for a = x^T. Under TAPELESS_PLAIN_EIGEN, Eigen's product.
 template <class Dst, class A, class B>
 void unpacked_reference(Dst& dst, const A& a, const B& b, bool add) {
   namespace ec = tapeless::detail::eigen_compat;
   using S = typename Dst::Scalar;
-  if constexpr (ec::gemm_operand<A>::transposed) {
+  if constexpr (!ec::owns_gemm_buffers) {
+    if (add)
+      dst.noalias() += a * b;
+    else
+      dst.noalias() = a * b;
+  } else if constexpr (ec::gemm_operand<A>::transposed) {
     const auto& x = a.nestedExpression();
     auto run = [&](auto w) {
       tapeless::detail::unpacked_gemm_tn<decltype(w)::value, S>(x.rows(), dst.rows(), dst.cols(), x.data(),
@@ -280,6 +285,19 @@ BOOST_AUTO_TEST_CASE(the_unpacked_kernel_takes_gemm_shapes_of_a_packet_of_rows_o
   p.add(dw_large, x.transpose(), g);
   large_expect.noalias() += x.transpose() * g;
   BOOST_TEST(same(dw_large, large_expect));
+  // a weight above 64 x 64: the unpacked kernel with 32 vector registers, Eigen's GEMM with fewer
+  {
+    const F xl = F::Random(2 * L, 100), wl = F::Random(100, 50);
+    F y(2 * L, 50), expect(2 * L, 50);
+    tapeless::Product<float> pl;
+    pl.reserve(2 * L, 50, 100);
+    pl.assign(y, xl, wl);
+    if (tapeless::detail::unpacked_registers >= 32)
+      unpacked_reference(expect, xl, wl, false);
+    else
+      expect.noalias() = xl * wl;
+    BOOST_TEST(same(y, expect), "100 x 50 weight, " << tapeless::detail::unpacked_registers << " registers");
+  }
   // fewer rows than a packet, and a row-major left operand: Eigen's GEMM
   if constexpr (L > 2) {
     const F x2 = F::Random(L - 1, 20), w = F::Random(20, 12);

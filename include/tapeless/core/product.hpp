@@ -9,7 +9,8 @@
 /// them (detail/eigen_compat.hpp). Most GEMM shapes of a network never reach it, though: x w and
 /// g w^T (a column-major left operand of at least one packet of rows) run the unpacked kernel
 /// (detail/unpacked_gemm.hpp: no packing, a register block sized for the architecture; 0.4-0.7x
-/// Eigen's GEMM time on AVX-512 from 32x16x16 to 128x784x256), and so does x^T g for a fixed
+/// Eigen's GEMM time on AVX-512 from 32x16x16 to 128x784x256; with 16 vector registers, for
+/// weights up to 64x64 only: `unpacked_gemm_pays`), and so does x^T g for a fixed
 /// weight of at most 64 coefficients; Eigen's GEMM keeps the larger weight gradients and
 /// batches shorter than a packet. Products Eigen computes without GEMM (small ones, matrix-vector
 /// ones) take Eigen's ordinary path, which does not allocate for them either, except one row (a
@@ -17,8 +18,8 @@
 /// GEMV kernel directly, as Eigen's product does, with the same bits. A depth-1 product
 /// (dW = x^T g at batch 1) is computed as Eigen's outer product, one pass over the destination.
 /// Where the operands' sizes are known at compile time they choose the path there, and the
-/// paths they rule out are not instantiated: a fixed GEMM shape of a packet of rows or more
-/// always takes the unpacked kernel, another fixed GEMM shape always takes the GEMM kernel
+/// paths they rule out are not instantiated: a fixed GEMM shape the unpacked kernel pays for
+/// always takes it, another fixed GEMM shape always takes the GEMM kernel
 /// (with Eigen's stack buffers if this Product was not reserved for it, as Eigen's own
 /// fixed-size product does), never Eigen's generic product. So does the write mode when the
 /// caller passes it as a `detail::write_constant<W>` (the engine does, wherever the plan
@@ -115,7 +116,6 @@ class Product {
  private:
   // What the operands' compile-time sizes decide: a path that cannot be taken is not
   // instantiated (each one is an Eigen product expression, or two).
-  static constexpr Index packet_size = Eigen::internal::packet_traits<S>::size;
 
   template <class Dst, class A, class B>
   struct shapes {
@@ -154,7 +154,8 @@ class Product {
         }
       }
       // The unpacked kernel whatever the run-time sizes (then no Eigen product is instantiated).
-      constexpr bool unpacked_always = unpacked_nn<Dst, A, B> && shape::gemm && shape::rows >= packet_size;
+      constexpr bool unpacked_always = unpacked_nn<Dst, A, B> && shape::gemm &&
+                                       detail::unpacked_gemm_pays<S>(shape::rows, shape::cols, shape::depth);
       if constexpr (unpacked_tn<Dst, A, B> && shape::maybe_gemm) {
         // a small weight gradient x^T g: dot products down the batch (detail/unpacked_gemm.hpp)
         const auto& pa = detail::eigen_compat::gemm_operand<A>::plain(a);
@@ -162,8 +163,10 @@ class Product {
                                                      b.outerStride(), dst.data(), dst.outerStride());
       } else {
         if constexpr (unpacked_nn<Dst, A, B>) {
-          // x w or g w^T, a packet of rows or more, where Eigen would run GEMM: the unpacked kernel
-          if (unpacked_always || (rows >= packet_size && detail::eigen_compat::uses_gemm(rows, cols, depth))) {
+          // x w or g w^T where Eigen would run GEMM and the unpacked kernel is faster (a packet of
+          // rows or more; a small weight where registers are few)
+          if (unpacked_always || (detail::unpacked_gemm_pays<S>(rows, cols, depth) &&
+                                  detail::eigen_compat::uses_gemm(rows, cols, depth))) {
             namespace ec = detail::eigen_compat;
             const auto& pb = ec::gemm_operand<B>::plain(b);
             const bool col = ec::gemm_order<B>() == Eigen::ColMajor;

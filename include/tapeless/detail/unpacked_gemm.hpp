@@ -41,6 +41,17 @@ inline constexpr int unpacked_max_cols = unpacked_registers >= 32 ? 8 : unpacked
 template <int NB>
 inline constexpr int unpacked_row_packets = std::clamp((unpacked_registers - 2) / (NB + 1), 1, 4);
 
+/// Whether `unpacked_gemm` is the faster way to a rows x depth times depth x cols product of S
+/// (for a GEMM shape, the caller checks that): at least one packet of rows, and with fewer than
+/// 32 vector registers a weight of at most 64 x 64 coefficients. Measured on AVX-512 against
+/// Eigen's GEMM with reserved buffers, 0.4-0.7x from 32x4x16 to 256x512x512; built for AVX2
+/// (16 registers, a 2 x 4 block), 0.27-0.86x up to 64x64 weights but 1.04-1.08x from 784x256 up,
+/// where re-reading the rows for every 4 columns costs more than Eigen's packing.
+template <class S>
+constexpr bool unpacked_gemm_pays(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
+  return rows >= Eigen::internal::packet_traits<S>::size && (unpacked_registers >= 32 || depth * cols <= 64 * 64);
+}
+
 /// True for a scalar the kernels vectorise (float, double).
 template <class S>
 inline constexpr bool unpacked_scalar =
