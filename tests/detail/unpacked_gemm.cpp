@@ -1,8 +1,7 @@
-// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing. Every column count around
-// the register block, row counts around the packet and the block of packets, both layouts of B,
-// outer strides, assign and add: each coefficient within the bound of a sum of k products
-// (against long double), nothing written outside C, a row's bits independent of where it sits,
-// and NaN and infinities carried through.
+// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing, and the plain loop for tiny products. Every column
+// count around the register block, row counts around the packet and the block of packets, both layouts of B, outer
+// strides, assign and add: each coefficient within the bound of a sum of k products (against long double), nothing
+// written outside C, a row's bits independent of where it sits, and NaN and infinities carried through.
 #define BOOST_TEST_MODULE detail_unpacked_gemm
 #include "tapeless/detail/unpacked_gemm.hpp"
 
@@ -104,6 +103,28 @@ void tn_all_shapes() {
       }
 }
 
+// small_gemm, through the strides of every storage order of A and B
+template <bool Add, class S>
+void check_small(Index m, Index n, Index k, bool a_row_major, bool b_row_major) {
+  const Matrix<S> a = Matrix<S>::Random(m, k), b = Matrix<S>::Random(k, n);
+  const Matrix<S> a_stored = a_row_major ? Matrix<S>(a.transpose()) : a;
+  const Matrix<S> b_stored = b_row_major ? Matrix<S>(b.transpose()) : b;
+  const Index ldc = m + 2;
+  Matrix<S> c_store = Matrix<S>::Random(ldc, n);
+  const Matrix<S> before = c_store;
+  tapeless::detail::small_gemm<Add, S>(m, n, k, a_stored.data(), a_row_major ? k : 1, a_row_major ? 1 : m,
+                                       b_stored.data(), b_row_major ? n : 1, b_row_major ? 1 : k, c_store.data(), ldc);
+  const Exact start = Add ? Exact(before.topRows(m).template cast<long double>()) : Exact::Zero(m, n);
+  const Exact exact = start + a.template cast<long double>() * b.template cast<long double>();
+  const Exact magnitude =
+      start.cwiseAbs() + a.template cast<long double>().cwiseAbs() * b.template cast<long double>().cwiseAbs();
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < m; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), k);
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, " << m << "x" << k << " by " << k << "x" << n);
+  BOOST_TEST((c_store.bottomRows(2).array() == before.bottomRows(2).array()).all());
+}
+
 // Rows [m - r, m) of one product, computed again as a product of r rows: the same bits, whether
 // a row falls in a block of packets, a single packet or the last, overlapping packet.
 template <class S>
@@ -153,6 +174,17 @@ BOOST_AUTO_TEST_CASE(products_are_within_the_rounding_bound_of_their_sums) {
 BOOST_AUTO_TEST_CASE(transposed_products_are_within_the_rounding_bound_of_their_sums) {
   tn_all_shapes<float>();
   tn_all_shapes<double>();
+}
+
+BOOST_AUTO_TEST_CASE(small_products_are_within_the_rounding_bound_of_their_sums) {
+  for (Index m : {1, 2, 5})
+    for (Index n : {1, 3, 7})
+      for (Index k : {0, 1, 4})
+        for (bool a_row : {false, true})
+          for (bool b_row : {false, true}) {
+            check_small<false, float>(m, n, k, a_row, b_row);
+            check_small<true, double>(m, n, k, a_row, b_row);
+          }
 }
 
 BOOST_AUTO_TEST_CASE(a_row_gets_the_same_bits_wherever_it_sits) {

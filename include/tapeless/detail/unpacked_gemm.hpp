@@ -160,6 +160,21 @@ void unpacked_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, E
                                         std::make_integer_sequence<int, NB - 1>{});
 }
 
+/// C (m x n, column-major, outer stride ldc) = A B, or += with `Add`, one coefficient at a time:
+/// A(i, d) at a[i * ai + d * ad], B(d, j) at b[d * bk + j * bj]. For products too small for
+/// anything else to pay (Eigen's coefficient-wise product's sizes), one instance per scalar.
+template <bool Add, class S>
+void small_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, Eigen::Index ai, Eigen::Index ad,
+                const S* b, Eigen::Index bk, Eigen::Index bj, S* c, Eigen::Index ldc) {
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < m; ++i) {
+      S s(0);
+      for (Eigen::Index d = 0; d < k; ++d) s += a[i * ai + d * ad] * b[d * bk + j * bj];
+      S& to = c[j * ldc + i];
+      to = Add ? to + s : s;
+    }
+}
+
 /// C (k x n, column-major, outer stride ldc) = A^T G, or += with `Add`: A m x k and G m x n
 /// column-major (outer strides lda, ldg). For a small C (the file comment).
 template <bool Add, class S>
