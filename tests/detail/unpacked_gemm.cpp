@@ -1,4 +1,5 @@
-// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing, and the plain loop for tiny products. Every column
+// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing, the plain loop for tiny products
+// and the outer product. Every column
 // count around the register block, row counts around the packet and the block of packets, both layouts of B, outer
 // strides, assign and add: each coefficient within the bound of a sum of k products (against long double), nothing
 // written outside C, a row's bits independent of where it sits, and NaN and infinities carried through.
@@ -125,6 +126,28 @@ void check_small(Index m, Index n, Index k, bool a_row_major, bool b_row_major) 
   BOOST_TEST((c_store.bottomRows(2).array() == before.bottomRows(2).array()).all());
 }
 
+// outer_gemm, with a contiguous (packets) and strided (one by one): each product rounded once
+template <bool Add, class S>
+void check_outer(Index m, Index n, Index ai) {
+  const Matrix<S> a_store = Matrix<S>::Random(m * ai, 1), b_store = Matrix<S>::Random(1, 2 * n);
+  const Index ldc = m + 3;
+  Matrix<S> c = Matrix<S>::Random(ldc, n);
+  const Matrix<S> before = c;
+  tapeless::detail::outer_gemm<Add, S>(m, n, a_store.data(), ai, b_store.data(), 2, c.data(), ldc);
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < m; ++i) {
+      const S product = a_store(i * ai) * b_store(2 * j);
+      if (Add)
+        wrong += !within_bound(c(i, j), static_cast<long double>(before(i, j)) + product,
+                               std::fabs(static_cast<long double>(before(i, j))) + std::fabs(product), 1);
+      else
+        wrong += c(i, j) != product;
+    }
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " stride " << ai << " add " << Add);
+  BOOST_TEST((c.bottomRows(3).array() == before.bottomRows(3).array()).all());
+}
+
 // Rows [m - r, m) of one product, computed again as a product of r rows: the same bits, whether
 // a row falls in a block of packets, a single packet or the last, overlapping packet.
 template <class S>
@@ -185,6 +208,17 @@ BOOST_AUTO_TEST_CASE(small_products_are_within_the_rounding_bound_of_their_sums)
             check_small<false, float>(m, n, k, a_row, b_row);
             check_small<true, double>(m, n, k, a_row, b_row);
           }
+}
+
+BOOST_AUTO_TEST_CASE(outer_products_round_each_coefficient_once) {
+  for (Index m : {Index(1), packet<float> - 1, packet<float>, 2 * packet<float> + 3})
+    for (Index n : {1, 4})
+      for (Index ai : {1, 3}) {
+        check_outer<false, float>(m, n, ai);
+        check_outer<true, float>(m, n, ai);
+        check_outer<false, double>(m, n, ai);
+        check_outer<true, double>(m, n, ai);
+      }
 }
 
 BOOST_AUTO_TEST_CASE(a_row_gets_the_same_bits_wherever_it_sits) {

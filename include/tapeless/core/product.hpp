@@ -12,11 +12,12 @@
 /// Eigen's GEMM time on AVX-512 from 32x16x16 to 128x784x256; with 16 vector registers, for
 /// weights up to 64x64 only: `unpacked_gemm_pays`), and so does x^T g for a fixed
 /// weight of at most 64 coefficients; Eigen's GEMM keeps the larger weight gradients and
-/// batches shorter than a packet. Products Eigen computes without GEMM (small ones, matrix-vector
-/// ones) take Eigen's ordinary path, which does not allocate for them either, except one row (a
-/// batch of one, fixed or at run time) times a matrix Eigen would multiply by GEMV: that calls the
-/// GEMV kernel directly, as Eigen's product does, with the same bits. A depth-1 product
-/// (dW = x^T g at batch 1) is computed as Eigen's outer product, one pass over the destination.
+/// batches shorter than a packet. Of the products Eigen computes without GEMM, small ones of fixed
+/// sizes take Eigen's unrolled coefficient-wise product, small ones known at run time a plain loop
+/// (`detail::small_gemm`), and one row (a batch of one, fixed or at run time) times a matrix Eigen
+/// would multiply by GEMV the GEMV kernel, called directly as Eigen's product calls it, with the
+/// same bits. A depth-1 product (dW = x^T g at batch 1) is one pass over the destination
+/// (`detail::outer_gemm`; Eigen's outer product for operands without direct access).
 /// Where the operands' sizes are known at compile time they choose the path there, and the
 /// paths they rule out are not instantiated: a fixed GEMM shape the unpacked kernel pays for
 /// always takes it, another fixed GEMM shape always takes the GEMM kernel
@@ -27,8 +28,8 @@
 /// file holding 14 Trainers from 57 to 47 s and 2.8 to 2.2 GB of g++. And where all three
 /// operands have direct access (every product the engine makes), no Eigen product expression
 /// is instantiated at all, only kernels compiled once per scalar: the unpacked kernel, GEMV,
-/// Eigen's GEMM kernel, and a plain loop for the shapes Eigen multiplies coefficient-wise (a
-/// 4-layer TU: 536 to 443 MB of g++, 5.8 to 4.3 s).
+/// Eigen's GEMM kernel, an outer-product loop for depth 1, and a plain loop for the shapes Eigen
+/// multiplies coefficient-wise (a 4-layer TU: 536 to 413 MB of g++).
 ///
 ///     Product<float> p;
 ///     p.reserve(64, 128, 784);   // rows, cols, depth of y = x w
@@ -137,7 +138,15 @@ class Product {
     const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
     if constexpr (shape::maybe_depth_1) {
       if (depth == 1) {
-        if constexpr (W == Write::add)
+        if constexpr (kernels_only<Dst, A, B>) {
+          // an outer product (dw = x^T g at batch 1): a column times a row, no Eigen expression
+          namespace ec = detail::eigen_compat;
+          const auto& pa = ec::gemm_operand<A>::plain(a);
+          const auto& pb = ec::gemm_operand<B>::plain(b);
+          detail::outer_gemm<W == Write::add, S>(
+              rows, cols, pa.data(), ec::gemm_order<A>() == Eigen::ColMajor ? 1 : pa.outerStride(), pb.data(),
+              ec::gemm_order<B>() == Eigen::ColMajor ? pb.outerStride() : 1, dst.data(), dst.outerStride());
+        } else if constexpr (W == Write::add)
           dst.noalias() += a.col(0) * b.row(0);
         else
           dst.noalias() = a.col(0) * b.row(0);

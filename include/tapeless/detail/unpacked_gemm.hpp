@@ -127,8 +127,8 @@ template <bool Add, class S, int KB, int NB>
   P acc[KB][NB];
   for (int r = 0; r < KB; ++r)
     for (int j = 0; j < NB; ++j) acc[r][j] = pset1<P>(S(0));
-  Index t = 0;
-  for (; t + L <= m; t += L) {
+  const Index whole = m / L * L;  // then fewer than L rows, added one by one
+  for (Index t = 0; t < whole; t += L) {
     P x[KB], y[NB];
     for (int r = 0; r < KB; ++r) x[r] = ploadu<P>(a + r * lda + t);
     for (int j = 0; j < NB; ++j) y[j] = ploadu<P>(g + j * ldg + t);
@@ -138,7 +138,7 @@ template <bool Add, class S, int KB, int NB>
   for (int r = 0; r < KB; ++r)
     for (int j = 0; j < NB; ++j) {
       S s = predux(acc[r][j]);
-      for (Index u = t; u < m; ++u) s = pmadd(a[r * lda + u], g[j * ldg + u], s);
+      for (Index u = whole; u < m; ++u) s = pmadd(a[r * lda + u], g[j * ldg + u], s);
       S& to = c[j * ldc + r];
       to = Add ? to + s : s;
     }
@@ -175,11 +175,41 @@ void small_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, Eige
     }
 }
 
+/// C (m x n, column-major, outer stride ldc) = a b, or += with `Add`: the outer product of a column
+/// a (a[i * ai]) and a row b (b[j * bj]), a product of depth 1 (dw = x^T g at batch 1). Down each
+/// column, packets where a is contiguous: C(i, j) is a_i b_j rounded once, then added to C(i, j)
+/// (the values Eigen's outer product gives). Not inlined: inlined into a caller of fixed sizes,
+/// g++ 12 warns of its scalar loop's iterations on a path that caller never takes
+/// (-Waggressive-loop-optimizations); one call per product.
+template <bool Add, class S>
+[[gnu::noinline]] void outer_gemm(Eigen::Index m, Eigen::Index n, const S* a, Eigen::Index ai, const S* b,
+                                  Eigen::Index bj, S* c, Eigen::Index ldc) {
+  using namespace Eigen::internal;
+  using P = typename packet_traits<S>::type;
+  constexpr Eigen::Index L = packet_traits<S>::size;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const S w = b[j * bj];
+    S* to = c + j * ldc;
+    Eigen::Index i = 0;
+    if (ai == 1) {
+      const P pw = pset1<P>(w);
+      for (; i + L <= m; i += L) {
+        const P v = pmul(ploadu<P>(a + i), pw);
+        pstoreu(to + i, Add ? padd(ploadu<P>(to + i), v) : v);
+      }
+    }
+    for (; i < m; ++i) {
+      const S v = a[i * ai] * w;
+      to[i] = Add ? to[i] + v : v;
+    }
+  }
+}
+
 /// C (k x n, column-major, outer stride ldc) = A^T G, or += with `Add`: A m x k and G m x n
 /// column-major (outer strides lda, ldg). For a small C (the file comment).
 template <bool Add, class S>
-void unpacked_gemm_tn(Eigen::Index m, Eigen::Index k, Eigen::Index n, const S* a, Eigen::Index lda, const S* g,
-                      Eigen::Index ldg, S* c, Eigen::Index ldc) {
+[[gnu::noinline]] void unpacked_gemm_tn(Eigen::Index m, Eigen::Index k, Eigen::Index n, const S* a, Eigen::Index lda,
+                                        const S* g, Eigen::Index ldg, S* c, Eigen::Index ldc) {
   static_assert(unpacked_scalar<S>);
   Eigen::Index r = 0;
   for (; r + 4 <= k; r += 4) {
