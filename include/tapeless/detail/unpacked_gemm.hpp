@@ -1,7 +1,9 @@
 /// @file
 /// @brief Matrix products straight from the operands, with no packing: `unpacked_gemm` (C = A B,
-/// A column-major and at least one packet tall) and `unpacked_gemm_tn` (C = A^T G, a small C).
-/// Core/product.hpp chooses them; no stability promise.
+/// A column-major and at least one packet tall) and `unpacked_gemm_tn` (C = A^T G, a small C);
+/// and two loops that spare Product Eigen's product expressions: `small_gemm` (shapes Eigen
+/// multiplies coefficient-wise) and `outer_gemm` (depth 1). Core/product.hpp chooses them; no
+/// stability promise.
 ///
 /// Eigen's GEMM copies both operands into packed buffers on every call, then runs a micro-kernel
 /// of 3 packets by 4 columns (12 accumulators, on AVX-512 too, which has 32 vector registers).
@@ -11,7 +13,7 @@
 /// a packet of rows at a time) and broadcasts B's coefficients from where they lie (B is read
 /// through two strides, so a weight and its transpose are the same call): per depth step, RP
 /// packet loads of A, NB broadcasts of B, RP x NB multiply-adds into RP x NB accumulators, sized
-/// from the architecture's register count (3 x 8 on AVX-512, 2 x 4 on AVX). Measured on
+/// from the architecture's register count (3 x 8 on AVX-512, 2 x 4 on AVX2 and SSE). Measured on
 /// AVX-512 (bench/analysis.md, "Stop 27"), against Eigen's GEMM with reserved buffers: 0.4-0.6x
 /// the time for small layers (32 x 16 times 16 x 16), 0.5-0.7x for 64 x 784 times 784 x 256.
 ///
@@ -60,6 +62,14 @@ inline constexpr bool unpacked_scalar =
 namespace unpacked {
 using Eigen::Index;
 
+/// Sets an R x C block of packet accumulators to zero.
+template <class P, int R, int C>
+inline void zero(P (&acc)[R][C]) {
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < C; ++j)
+      acc[r][j] = Eigen::internal::pset1<P>(typename Eigen::internal::unpacket_traits<P>::type(0));
+}
+
 /// RP packets of rows [i, i + RP L) by NB columns of C = A B, stored into C (+= with `Add`), or
 /// with `ToLocal` into local[j * RP L + r] (c then points there, and ldc is unused).
 template <bool Add, bool ToLocal, class S, int RP, int NB>
@@ -68,8 +78,7 @@ inline void block(Index k, const S* a, Index lda, const S* b, Index bk, Index bj
   using P = typename packet_traits<S>::type;
   constexpr Index L = packet_traits<S>::size;
   P acc[RP][NB];
-  for (int r = 0; r < RP; ++r)
-    for (int j = 0; j < NB; ++j) acc[r][j] = pset1<P>(S(0));
+  zero(acc);
   for (Index d = 0; d < k; ++d) {
     P x[RP];
     for (int r = 0; r < RP; ++r) x[r] = ploadu<P>(a + d * lda + i + r * L);
@@ -125,8 +134,7 @@ template <bool Add, class S, int KB, int NB>
   using P = typename packet_traits<S>::type;
   constexpr Index L = packet_traits<S>::size;
   P acc[KB][NB];
-  for (int r = 0; r < KB; ++r)
-    for (int j = 0; j < NB; ++j) acc[r][j] = pset1<P>(S(0));
+  zero(acc);
   const Index whole = m / L * L;  // then fewer than L rows, added one by one
   for (Index t = 0; t < whole; t += L) {
     P x[KB], y[NB];
