@@ -93,7 +93,7 @@ class Product {
 
   /// Allocates the packing buffers for this shape (once; again only if the shape changes).
   void reserve(Index rows, Index cols, Index depth) {
-    if (!uses_gemm(rows, cols, depth) || (buffers_ && rows == rows_ && cols == cols_ && depth == depth_)) return;
+    if (!uses_gemm(rows, cols, depth) || reserved_for(rows, cols, depth)) return;
     buffers_ = std::make_unique<buffers_type>(rows, cols, depth, 1, true);
     buffers_->allocateAll();
     rows_ = rows;
@@ -141,11 +141,9 @@ class Product {
         if constexpr (kernels_only<Dst, A, B>) {
           // an outer product (dw = x^T g at batch 1): a column times a row, no Eigen expression
           namespace ec = detail::eigen_compat;
-          const auto& pa = ec::gemm_operand<A>::plain(a);
-          const auto& pb = ec::gemm_operand<B>::plain(b);
-          detail::outer_gemm<W == Write::add, S>(
-              rows, cols, pa.data(), ec::gemm_order<A>() == Eigen::ColMajor ? 1 : pa.outerStride(), pb.data(),
-              ec::gemm_order<B>() == Eigen::ColMajor ? pb.outerStride() : 1, dst.data(), dst.outerStride());
+          detail::outer_gemm<W == Write::add, S>(rows, cols, ec::gemm_operand<A>::plain(a).data(),
+                                                 ec::strides_of(a).rows, ec::gemm_operand<B>::plain(b).data(),
+                                                 ec::strides_of(b).cols, dst.data(), dst.outerStride());
         } else if constexpr (W == Write::add)
           dst.noalias() += a.col(0) * b.row(0);
         else
@@ -169,32 +167,31 @@ class Product {
       // The unpacked kernel whatever the run-time sizes (then no Eigen product is instantiated).
       constexpr bool unpacked_always = unpacked_nn<Dst, A, B> && shape::gemm &&
                                        detail::unpacked_gemm_pays<S>(shape::rows, shape::cols, shape::depth);
+      namespace ec = detail::eigen_compat;
       if constexpr (unpacked_tn<Dst, A, B> && shape::maybe_gemm) {
         // a small weight gradient x^T g: dot products down the batch (detail/unpacked_gemm.hpp)
-        const auto& pa = detail::eigen_compat::gemm_operand<A>::plain(a);
+        const auto& pa = ec::gemm_operand<A>::plain(a);
         detail::unpacked_gemm_tn<W == Write::add, S>(depth, rows, cols, pa.data(), pa.outerStride(), b.data(),
                                                      b.outerStride(), dst.data(), dst.outerStride());
+        return;
+      }
+      if constexpr (unpacked_nn<Dst, A, B>) {
+        // x w or g w^T where Eigen would run GEMM and the unpacked kernel is faster (a packet of
+        // rows or more; a small weight where registers are few)
+        if (unpacked_always || (detail::unpacked_gemm_pays<S>(rows, cols, depth) && ec::uses_gemm(rows, cols, depth))) {
+          const ec::operand_strides sb = ec::strides_of(b);
+          detail::unpacked_gemm<W == Write::add, S>(rows, cols, depth, a.data(), a.outerStride(),
+                                                    ec::gemm_operand<B>::plain(b).data(), sb.rows, sb.cols, dst.data(),
+                                                    dst.outerStride());
+          return;
+        }
+      }
+      if constexpr (unpacked_always) {
+        return;  // (taken above whatever the run-time sizes)
+      } else if constexpr (kernels_only<Dst, A, B> && !(shape::fixed && !shape::gemm)) {
+        run_kernels<W>(dst, a, b);
       } else {
-        if constexpr (unpacked_nn<Dst, A, B>) {
-          // x w or g w^T where Eigen would run GEMM and the unpacked kernel is faster (a packet of
-          // rows or more; a small weight where registers are few)
-          if (unpacked_always || (detail::unpacked_gemm_pays<S>(rows, cols, depth) &&
-                                  detail::eigen_compat::uses_gemm(rows, cols, depth))) {
-            namespace ec = detail::eigen_compat;
-            const auto& pb = ec::gemm_operand<B>::plain(b);
-            const bool col = ec::gemm_order<B>() == Eigen::ColMajor;
-            detail::unpacked_gemm<W == Write::add, S>(rows, cols, depth, a.data(), a.outerStride(), pb.data(),
-                                                      col ? 1 : pb.outerStride(), col ? pb.outerStride() : 1,
-                                                      dst.data(), dst.outerStride());
-            return;
-          }
-        }
-        if constexpr (!unpacked_always) {
-          if constexpr (kernels_only<Dst, A, B> && !(shape::fixed && !shape::gemm))
-            run_kernels<W>(dst, a, b);
-          else
-            run_eigen<W>(dst, a, b);
-        }
+        run_eigen<W>(dst, a, b);
       }
     }
   }
@@ -209,21 +206,30 @@ class Product {
     const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
     if (rows == 0 || cols == 0) return;
     if (!ec::uses_gemm(rows, cols, depth)) {
-      const auto& pa = ec::gemm_operand<A>::plain(a);
-      const auto& pb = ec::gemm_operand<B>::plain(b);
-      const bool a_col = ec::gemm_order<A>() == Eigen::ColMajor, b_col = ec::gemm_order<B>() == Eigen::ColMajor;
-      detail::small_gemm<W == Write::add, S>(rows, cols, depth, pa.data(), a_col ? 1 : pa.outerStride(),
-                                             a_col ? pa.outerStride() : 1, pb.data(), b_col ? 1 : pb.outerStride(),
-                                             b_col ? pb.outerStride() : 1, dst.data(), dst.outerStride());
+      const ec::operand_strides sa = ec::strides_of(a), sb = ec::strides_of(b);
+      detail::small_gemm<W == Write::add, S>(rows, cols, depth, ec::gemm_operand<A>::plain(a).data(), sa.rows, sa.cols,
+                                             ec::gemm_operand<B>::plain(b).data(), sb.rows, sb.cols, dst.data(),
+                                             dst.outerStride());
       return;
     }
+    gemm<W>(dst, a, b);
+  }
+
+  /// dst = a b (or +=) by Eigen's GEMM kernel, with this Product's buffers if it was reserved for
+  /// the shape, else with its own (on the stack for a fixed size, as Eigen's `a * b` would).
+  template <Write W, class Dst, class A, class B>
+  void gemm(Dst& dst, const A& a, const B& b) {
+    const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
     if constexpr (W == Write::assign) dst.setZero();
-    if (buffers_ && rows == rows_ && cols == cols_ && depth == depth_) {
-      ec::gemm_add<S>(dst, a, b, *buffers_);
+    if (reserved_for(rows, cols, depth)) {
+      detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
     } else {
       buffers_type local(rows, cols, depth, 1, true);
-      ec::gemm_add<S>(dst, a, b, local);
+      detail::eigen_compat::gemm_add<S>(dst, a, b, local);
     }
+  }
+  bool reserved_for(Index rows, Index cols, Index depth) const noexcept {
+    return buffers_ && rows == rows_ && cols == cols_ && depth == depth_;
   }
 
   /// Eigen's GEMM kernel with this Product's buffers, or Eigen's own product.
@@ -232,19 +238,10 @@ class Product {
     using shape = shapes<Dst, A, B>;
     constexpr bool own_gemm = detail::eigen_compat::owns_gemm_buffers && !Dst::IsRowMajor && shape::maybe_gemm;
     if constexpr (own_gemm) {
-      // Eigen's GEMM kernel with the reserved buffers; for a fixed GEMM shape always, with
-      // Eigen's own (on the stack for a fixed size, as Eigen's `a * b` would) if this Product
-      // was not reserved for it.
-      const Index rows = dst.rows(), cols = dst.cols(), depth = a.cols();
-      const bool reserved = buffers_ && rows == rows_ && cols == cols_ && depth == depth_;
-      if (shape::gemm || reserved) {
-        if constexpr (W == Write::assign) dst.setZero();
-        if (reserved) {
-          detail::eigen_compat::gemm_add<S>(dst, a, b, *buffers_);
-        } else {
-          buffers_type local(rows, cols, depth, 1, true);
-          detail::eigen_compat::gemm_add<S>(dst, a, b, local);
-        }
+      // Eigen's GEMM kernel with the reserved buffers; for a fixed GEMM shape always (with
+      // Eigen's own if this Product was not reserved for it).
+      if (shape::gemm || reserved_for(dst.rows(), dst.cols(), a.cols())) {
+        gemm<W>(dst, a, b);
         return;
       }
     }
@@ -285,41 +282,7 @@ class Product {
     detail::eigen_compat::gemm_operand<B>::plain(b).outerStride();
     detail::eigen_compat::gemm_operand<B>::plain(b).innerStride();
   };
-  /// One row fixed at compile time, times a matrix Eigen multiplies it with by GEMV (its own
-  /// choice for these sizes: `product_type`), every operand with unit inner stride.
-  template <class Dst, class A, class B>
-  static constexpr bool fixed_row_gemv = [] {
-    if constexpr (Dst::RowsAtCompileTime == 1 && A::RowsAtCompileTime == 1 && direct<B> &&
-                  requires(Dst & d, const A& x) {
-                    d.data();
-                    x.data();
-                  }) {
-      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<B>::plain(std::declval<const B&>()))>;
-      return Dst::InnerStrideAtCompileTime == 1 && A::InnerStrideAtCompileTime == 1 &&
-             P::InnerStrideAtCompileTime == 1 &&
-             static_cast<int>(Eigen::internal::product_type<A, B>::value) == static_cast<int>(Eigen::GemvProduct);
-    } else {
-      return false;
-    }
-  }();
-
-  /// A column-major matrix or map whose coefficients down a column are adjacent.
-  template <class M>
-  static constexpr bool unit_columns = detail::column_major_direct<M>&& M::InnerStrideAtCompileTime == 1;
-  /// dst = a b by detail::unpacked_gemm: a plain column-major a and dst, b with direct access
-  /// (maybe transposed), a scalar the kernel vectorises; not under TAPELESS_PLAIN_EIGEN.
-  template <class Dst, class A, class B>
-  static constexpr bool unpacked_nn = [] {
-    if constexpr (detail::eigen_compat::owns_gemm_buffers && detail::unpacked_scalar<S> && unit_columns<Dst> &&
-                  unit_columns<A> && direct<B>) {
-      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<B>::plain(std::declval<const B&>()))>;
-      return P::InnerStrideAtCompileTime == 1;
-    } else {
-      return false;
-    }
-  }();
-  /// Every operand a matrix, map or block with direct access and unit inner stride (a and b maybe
-  /// transposed), dst column-major: run_kernels can compute it (not under TAPELESS_PLAIN_EIGEN).
+  /// X (a matrix, map or block, maybe transposed) with direct access and unit inner stride.
   template <class X>
   static constexpr bool unit_inner = [] {
     if constexpr (direct<X>) {
@@ -329,9 +292,34 @@ class Product {
       return false;
     }
   }();
+  /// One row fixed at compile time, times a matrix Eigen multiplies it with by GEMV (its own
+  /// choice for these sizes: `product_type`), every operand with unit inner stride.
+  template <class Dst, class A, class B>
+  static constexpr bool fixed_row_gemv = [] {
+    if constexpr (Dst::RowsAtCompileTime == 1 && A::RowsAtCompileTime == 1 && unit_inner<B> &&
+                  requires(Dst & d, const A& x) {
+                    d.data();
+                    x.data();
+                  }) {
+      return Dst::InnerStrideAtCompileTime == 1 && A::InnerStrideAtCompileTime == 1 &&
+             static_cast<int>(Eigen::internal::product_type<A, B>::value) == static_cast<int>(Eigen::GemvProduct);
+    } else {
+      return false;
+    }
+  }();
+
+  /// A column-major matrix or map whose coefficients down a column are adjacent.
+  template <class M>
+  static constexpr bool unit_columns = detail::column_major_direct<M>&& M::InnerStrideAtCompileTime == 1;
+  /// Every operand a matrix, map or block with direct access and unit inner stride (a and b maybe
+  /// transposed), dst column-major, a scalar the kernels vectorise: run_kernels can compute it
+  /// (not under TAPELESS_PLAIN_EIGEN).
   template <class Dst, class A, class B>
   static constexpr bool kernels_only = detail::eigen_compat::owns_gemm_buffers&& detail::unpacked_scalar<S>&&
       unit_columns<Dst>&& unit_inner<A>&& unit_inner<B>;
+  /// dst = a b by detail::unpacked_gemm: kernels_only with a plain column-major a.
+  template <class Dst, class A, class B>
+  static constexpr bool unpacked_nn = kernels_only<Dst, A, B>&& unit_columns<A>;
   /// dst = a^T b by detail::unpacked_gemm_tn: a fixed dst of at most 64 coefficients (where the
   /// kernel measured faster than Eigen's GEMM), a the transpose of a plain column-major matrix,
   /// b plain column-major.

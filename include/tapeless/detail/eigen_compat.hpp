@@ -52,6 +52,17 @@ constexpr int gemm_order() {
   return (static_cast<bool>(P::IsRowMajor) != gemm_operand<X>::transposed) ? Eigen::RowMajor : Eigen::ColMajor;
 }
 
+/// Where operand X (a plain matrix or map, or its transpose) keeps its coefficients: X(i, j) at
+/// data[i * rows + j * cols] of its plain matrix's data, for unit inner stride.
+struct operand_strides {
+  Eigen::Index rows, cols;
+};
+template <class X>
+operand_strides strides_of(const X& x) noexcept {
+  const Eigen::Index outer = gemm_operand<X>::plain(x).outerStride();
+  return gemm_order<X>() == Eigen::ColMajor ? operand_strides{1, outer} : operand_strides{outer, 1};
+}
+
 /// True when Eigen would use its GEMM kernel for a rows x depth times depth x cols product.
 constexpr bool uses_gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
   return rows > 1 && cols > 1 && depth > 1 && rows + cols + depth >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD;
