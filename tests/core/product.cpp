@@ -11,6 +11,7 @@
 
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -333,4 +334,50 @@ BOOST_AUTO_TEST_CASE(the_unpacked_kernel_takes_gemm_shapes_of_a_packet_of_rows_o
   p.assign(y, xr, w);
   expect.noalias() = xr * w;
   BOOST_TEST(same(y, expect));
+}
+
+// dw = x^T g for a weight above 64 coefficients: with reserve_transposed, where the shape pays
+// (detail::unpacked_gemm_at_pays), through the transposed panel (unpacked_gemm_at's bits), without
+// allocating; where it does not pay, and in a Product reserved without the panel, Eigen's GEMM.
+BOOST_AUTO_TEST_CASE(a_weight_gradient_reserved_transposed_takes_the_panel) {
+  namespace ec = tapeless::detail::eigen_compat;
+  using F = Eigen::MatrixXf;
+  constexpr tapeless::Index L = Eigen::internal::packet_traits<float>::size;
+  auto same = [](const auto& got, const auto& expect) { return (got.array() == expect.array()).all(); };
+  const tapeless::Index m = 3 * L + 1, n = 12;
+  for (tapeless::Index batch : {tapeless::Index(5), L, tapeless::Index(40)})
+    for (bool add : {false, true}) {
+      const F x = F::Random(batch, m), g = F::Random(batch, n), start = F::Random(m, n);
+      const tapeless::Write mode = add ? tapeless::Write::add : tapeless::Write::assign;
+      tapeless::Product<float> p;
+      p.reserve_transposed(m, n, batch);
+      F dw = start, expect = start;
+      const long allocations = test::allocations_during([&] { p.run(dw, x.transpose(), g, mode); });
+      BOOST_TEST(allocations == 0);
+      const bool panel = ec::owns_gemm_buffers && tapeless::Product<float>::uses_gemm(m, n, batch) &&
+                         tapeless::detail::unpacked_gemm_at_pays<float>(m, n, batch);
+      if (panel) {
+        std::vector<float> t(static_cast<std::size_t>(m * batch));
+        auto run = [&](auto w) {
+          tapeless::detail::unpacked_gemm_at<decltype(w)::value, float>(m, n, batch, x.data(), batch, g.data(), batch,
+                                                                        t.data(), expect.data(), m);
+        };
+        add ? run(std::true_type{}) : run(std::false_type{});
+      } else if (add) {
+        expect.noalias() += x.transpose() * g;
+      } else {
+        expect.noalias() = x.transpose() * g;
+      }
+      BOOST_TEST(same(dw, expect), "batch " << batch << ", panel " << panel << ", add " << add);
+      // reserved without the panel: Eigen's GEMM, whatever the shape
+      tapeless::Product<float> q;
+      q.reserve(m, n, batch);
+      F dq = start, gemm = start;
+      q.run(dq, x.transpose(), g, mode);
+      if (add)
+        gemm.noalias() += x.transpose() * g;
+      else
+        gemm.noalias() = x.transpose() * g;
+      BOOST_TEST(same(dq, gemm), "batch " << batch << " without the panel");
+    }
 }

@@ -1,5 +1,5 @@
-// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing, the plain loop for tiny products
-// and the outer product. Every column
+// detail/unpacked_gemm.hpp: C = A B and C = A^T G without packing, C = X^T G through a transposed
+// panel, the plain loop for tiny products and the outer product. Every column
 // count around the register block, row counts around the packet and the block of packets, both layouts of B, outer
 // strides, assign and add: each coefficient within the bound of a sum of k products (against long double), nothing
 // written outside C, a row's bits independent of where it sits, and NaN and infinities carried through.
@@ -104,6 +104,43 @@ void tn_all_shapes() {
       }
 }
 
+// C (+)= X^T G through a transposed copy of X (unpacked_gemm_at): X and G blocks of taller
+// matrices, C a block of a taller matrix filled with a sentinel, and the panel exactly m k long
+// (a guard after it must survive)
+template <bool Add, class S>
+void check_at(Index m, Index n, Index k) {
+  const Index ldx = k + 2, ldg = k + 1, ldc = m + 3;
+  const Matrix<S> x_store = Matrix<S>::Random(ldx, m), g_store = Matrix<S>::Random(ldg, n);
+  const S sentinel = S(-12345);
+  Matrix<S> c_store = Matrix<S>::Constant(ldc, n, sentinel);
+  c_store.topRows(m).setRandom();
+  const Matrix<S> c0 = c_store.topRows(m);
+  std::vector<S> panel(static_cast<std::size_t>(m * k + 1), sentinel);
+  tapeless::detail::unpacked_gemm_at<Add, S>(m, n, k, x_store.data(), ldx, g_store.data(), ldg, panel.data(),
+                                             c_store.data(), ldc);
+  const Exact x = x_store.topRows(k).template cast<long double>(), g = g_store.topRows(k).template cast<long double>();
+  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(m, n);
+  const Exact exact = start + x.transpose() * g;
+  const Exact magnitude = start.cwiseAbs() + x.cwiseAbs().transpose() * g.cwiseAbs();
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < m; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), k);
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " k " << k << " add " << Add);
+  BOOST_TEST((c_store.bottomRows(ldc - m).array() == sentinel).all(), "written below C, m " << m << " n " << n);
+  BOOST_TEST(panel.back() == sentinel, "written past the panel, m " << m << " k " << k);
+}
+
+template <class S>
+void at_all_shapes() {
+  const Index L = packet<S>;
+  for (Index m : {L, L + 1, 2 * L - 1, 3 * L + 5})
+    for (Index n : {Index(1), Index(tapeless::detail::unpacked_max_cols) + 1})
+      for (Index k : {Index(1), L - 1, L, 2 * L + 3}) {
+        check_at<false, S>(m, n, k);
+        check_at<true, S>(m, n, k);
+      }
+}
+
 // small_gemm, through the strides of every storage order of A and B
 template <bool Add, class S>
 void check_small(Index m, Index n, Index k, bool a_row_major, bool b_row_major) {
@@ -197,6 +234,24 @@ BOOST_AUTO_TEST_CASE(products_are_within_the_rounding_bound_of_their_sums) {
 BOOST_AUTO_TEST_CASE(transposed_products_are_within_the_rounding_bound_of_their_sums) {
   tn_all_shapes<float>();
   tn_all_shapes<double>();
+}
+
+BOOST_AUTO_TEST_CASE(weight_gradients_through_a_transposed_panel_are_within_the_rounding_bound) {
+  at_all_shapes<float>();
+  at_all_shapes<double>();
+}
+
+// The panel is X^T exactly: every coefficient, around the packet-square blocks' edges
+BOOST_AUTO_TEST_CASE(the_panel_is_the_exact_transpose) {
+  const Index L = packet<float>;
+  for (Index k : {Index(1), L - 1, L, 2 * L + 3})
+    for (Index m : {Index(1), L - 1, L, 3 * L + 2}) {
+      const Matrix<float> x_store = Matrix<float>::Random(k + 2, m);
+      Matrix<float> t = Matrix<float>::Constant(m + 1, k, -1.0f);
+      tapeless::detail::transpose_into<float>(k, m, x_store.data(), k + 2, t.data(), m + 1);
+      BOOST_TEST((t.topRows(m).array() == x_store.topRows(k).transpose().array()).all(), "k " << k << " m " << m);
+      BOOST_TEST((t.bottomRows(1).array() == -1.0f).all());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(small_products_are_within_the_rounding_bound_of_their_sums) {

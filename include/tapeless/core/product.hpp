@@ -77,9 +77,14 @@ class Product {
 
  public:
   Product() = default;
-  Product(const Product& other) { reserve(other.rows_, other.cols_, other.depth_); }  // own buffers
+  Product(const Product& other) : panel_(other.panel_.size()) {  // own buffers
+    reserve(other.rows_, other.cols_, other.depth_);
+  }
   Product& operator=(const Product& other) {
-    if (this != &other) reserve(other.rows_, other.cols_, other.depth_);
+    if (this != &other) {
+      reserve(other.rows_, other.cols_, other.depth_);
+      panel_.resize(other.panel_.size());
+    }
     return *this;
   }
   Product(Product&&) noexcept = default;
@@ -99,6 +104,15 @@ class Product {
     rows_ = rows;
     cols_ = cols;
     depth_ = depth;
+  }
+  /// `reserve`, for a product dst = a^T b whose a is column-major (a weight gradient x^T g, a
+  /// batch of `depth` rows): also allocates the panel a transposed copy of a goes to, where
+  /// `detail::unpacked_gemm_at` is the faster way to the shape.
+  void reserve_transposed(Index rows, Index cols, Index depth) {
+    reserve(rows, cols, depth);
+    if (uses_gemm(rows, cols, depth) && detail::unpacked_gemm_at_pays<S>(rows, cols, depth) &&
+        panel_.size() < rows * depth)
+      panel_.resize(rows * depth);
   }
 
   /// dst = a b.
@@ -174,6 +188,16 @@ class Product {
         detail::unpacked_gemm_tn<W == Write::add, S>(depth, rows, cols, pa.data(), pa.outerStride(), b.data(),
                                                      b.outerStride(), dst.data(), dst.outerStride());
         return;
+      }
+      if constexpr (panel_tn<Dst, A, B> && shape::maybe_gemm) {
+        // a larger weight gradient x^T g, where reserve_transposed made a panel for x^T
+        if (rows * depth <= panel_.size() && detail::unpacked_gemm_at_pays<S>(rows, cols, depth) &&
+            ec::uses_gemm(rows, cols, depth)) {
+          const auto& pa = ec::gemm_operand<A>::plain(a);
+          detail::unpacked_gemm_at<W == Write::add, S>(rows, cols, depth, pa.data(), pa.outerStride(), b.data(),
+                                                       b.outerStride(), panel_.data(), dst.data(), dst.outerStride());
+          return;
+        }
       }
       if constexpr (unpacked_nn<Dst, A, B>) {
         // x w or g w^T where Eigen would run GEMM and the unpacked kernel is faster (a packet of
@@ -335,7 +359,21 @@ class Product {
     }
   }();
 
+  /// dst = a^T b by detail::unpacked_gemm_at, given a panel: kernels_only with a the transpose of
+  /// a plain column-major matrix and b plain column-major (and not unpacked_tn).
+  template <class Dst, class A, class B>
+  static constexpr bool panel_tn = [] {
+    if constexpr (kernels_only<Dst, A, B> && !unpacked_tn<Dst, A, B> &&
+                  detail::eigen_compat::gemm_operand<A>::transposed && unit_columns<B>) {
+      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<A>::plain(std::declval<const A&>()))>;
+      return unit_columns<P>;
+    } else {
+      return false;
+    }
+  }();
+
   std::unique_ptr<buffers_type> buffers_;
+  Eigen::Matrix<S, Eigen::Dynamic, 1> panel_;  // x^T for panel_tn products (reserve_transposed)
   Index rows_ = -1, cols_ = -1, depth_ = -1;
 };
 

@@ -1,6 +1,7 @@
 /// @file
 /// @brief Matrix products straight from the operands, with no packing: `unpacked_gemm` (C = A B,
-/// A column-major and at least one packet tall) and `unpacked_gemm_tn` (C = A^T G, a small C);
+/// A column-major and at least one packet tall), `unpacked_gemm_tn` (C = A^T G, a small C) and
+/// `unpacked_gemm_at` (C = X^T G through one transposed copy of X, a larger C);
 /// and two loops that spare Product Eigen's product expressions: `small_gemm` (shapes Eigen
 /// multiplies coefficient-wise) and `outer_gemm` (depth 1). Core/product.hpp chooses them; no
 /// stability promise.
@@ -27,7 +28,12 @@
 /// `unpacked_gemm_tn` is the weight gradient x^T g for a small weight (the caller decides: at
 /// most 64 coefficients, where it measured 0.2-0.5x Eigen's GEMM): blocks of 4 x 4 dot products
 /// down the batch, a packet of rows at a time, then each summed across its packet (Eigen's
-/// predux) and the rows past the last packet added in order.
+/// predux) and the rows past the last packet added in order. A larger weight gradient goes
+/// through `unpacked_gemm_at`: x (batch-major: each column a feature down the batch) is copied
+/// transposed into a panel, a packet by a packet in registers, which `unpacked_gemm` then reads
+/// as its A; the copy is 2-5% of the product, and the result is written, not added to a zeroed
+/// destination (Eigen's GEMM only adds). 0.69-0.79x Eigen's GEMM on AVX-512 from 16 x 16 x 32 to
+/// 784 x 256 x 128.
 #pragma once
 
 #include <Eigen/Core>
@@ -52,6 +58,17 @@ inline constexpr int unpacked_row_packets = std::clamp((unpacked_registers - 2) 
 template <class S>
 constexpr bool unpacked_gemm_pays(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
   return rows >= Eigen::internal::packet_traits<S>::size && (unpacked_registers >= 32 || depth * cols <= 64 * 64);
+}
+
+/// Whether `unpacked_gemm_at` is the faster way to a weight gradient C = X^T G (C rows x cols, a
+/// batch of `depth` rows; for a GEMM shape, the caller checks that): at least one packet of rows,
+/// and with fewer than 32 vector registers at most 64 x 64 x 32 multiply-adds. Measured against
+/// Eigen's GEMM with reserved buffers (bench/analysis.md, "Stop 28"): on AVX-512 0.69-0.79x from
+/// 16 x 16 x 32 to 784 x 256 x 128; built for AVX2, 0.78-1.0x up to 64 x 64 x 32, 1.0-1.16x above.
+template <class S>
+constexpr bool unpacked_gemm_at_pays(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
+  return rows >= Eigen::internal::packet_traits<S>::size &&
+         (unpacked_registers >= 32 || rows * cols * depth <= 64 * 64 * 32);
 }
 
 /// True for a scalar the kernels vectorise (float, double).
@@ -166,6 +183,49 @@ void unpacked_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, E
   if (j < n)
     unpacked::remaining_columns<Add, S>(n - j, m, k, a, lda, b + j * bj, bk, bj, c + j * ldc, ldc,
                                         std::make_integer_sequence<int, NB - 1>{});
+}
+
+/// T (m x k, column-major, outer stride ldt) = X^T, X k x m column-major (outer stride ldx): blocks
+/// of a packet by a packet transposed in registers (Eigen's ptranspose), the edges one by one.
+template <class S>
+[[gnu::noinline]] void transpose_into(Eigen::Index k, Eigen::Index m, const S* x, Eigen::Index ldx, S* t,
+                                      Eigen::Index ldt) {
+  using namespace Eigen::internal;
+  using P = typename packet_traits<S>::type;
+  constexpr Eigen::Index L = packet_traits<S>::size;
+  Eigen::Index d = 0;
+  for (; d + L <= k; d += L) {  // L rows of X, L columns of T
+    Eigen::Index i = 0;
+    for (; i + L <= m; i += L) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push  // PacketBlock<P>: g++ drops P's may_alias as Eigen's own uses do
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+      PacketBlock<P, L> block;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+      for (Eigen::Index u = 0; u < L; ++u) block.packet[u] = ploadu<P>(x + (i + u) * ldx + d);
+      ptranspose(block);
+      for (Eigen::Index u = 0; u < L; ++u) pstoreu(t + (d + u) * ldt + i, block.packet[u]);
+    }
+    for (; i < m; ++i)
+      for (Eigen::Index u = d; u < d + L; ++u) t[u * ldt + i] = x[i * ldx + u];
+  }
+  for (; d < k; ++d)
+    for (Eigen::Index i = 0; i < m; ++i) t[d * ldt + i] = x[i * ldx + d];
+}
+
+/// C (m x n, column-major, outer stride ldc) = X^T G, or += with `Add`: the weight gradient x^T g
+/// of a batch of k rows, X k x m and G k x n column-major (outer strides ldx, ldg). X is copied
+/// transposed into `panel` (m k scalars), which unpacked_gemm then reads as its A (so every
+/// coefficient is its k products summed in batch order, as unpacked_gemm sums). Needs m >= the
+/// packet size of S.
+template <bool Add, class S>
+void unpacked_gemm_at(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* x, Eigen::Index ldx, const S* g,
+                      Eigen::Index ldg, S* panel, S* c, Eigen::Index ldc) {
+  transpose_into<S>(k, m, x, ldx, panel, m);
+  unpacked_gemm<Add, S>(m, n, k, panel, m, g, 1, ldg, c, ldc);
 }
 
 /// C (m x n, column-major, outer stride ldc) = A B, or += with `Add`, one coefficient at a time:

@@ -30,7 +30,7 @@ struct Affine {
   static void reserve(P& p, Dims x, Dims w, Dims) {
     p.y.reserve(x.rows, w.cols, x.cols);
     p.dx.reserve(x.rows, w.rows, w.cols);
-    p.dw.reserve(w.rows, w.cols, x.rows);
+    p.dw.reserve_transposed(w.rows, w.cols, x.rows);
   }
 
   template <class Y, class P, class X, class W, class B>

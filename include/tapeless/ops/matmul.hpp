@@ -25,7 +25,7 @@ struct MatMul {
   static void reserve(W& w, Dims a, Dims b) {
     w.y.reserve(a.rows, b.cols, a.cols);
     w.da.reserve(a.rows, b.rows, b.cols);
-    w.db.reserve(a.cols, b.cols, a.rows);
+    w.db.reserve_transposed(a.cols, b.cols, a.rows);
   }
 
   template <class Y, class W, class A, class B>
