@@ -31,6 +31,7 @@
 #include "tapeless/losses/mse.hpp"
 #include "tapeless/losses/softmax_cross_entropy.hpp"
 #include "tapeless/network/chain.hpp"
+#include "tapeless/network/gather.hpp"
 #include "tapeless/network/network.hpp"
 #include "tapeless/network/precision.hpp"
 #include "tapeless/network/predictor.hpp"

@@ -241,19 +241,6 @@ BOOST_AUTO_TEST_CASE(weight_gradients_through_a_transposed_panel_are_within_the_
   at_all_shapes<double>();
 }
 
-// The panel is X^T exactly: every coefficient, around the packet-square blocks' edges
-BOOST_AUTO_TEST_CASE(the_panel_is_the_exact_transpose) {
-  const Index L = packet<float>;
-  for (Index k : {Index(1), L - 1, L, 2 * L + 3})
-    for (Index m : {Index(1), L - 1, L, 3 * L + 2}) {
-      const Matrix<float> x_store = Matrix<float>::Random(k + 2, m);
-      Matrix<float> t = Matrix<float>::Constant(m + 1, k, -1.0f);
-      tapeless::detail::transpose_into<float>(k, m, x_store.data(), k + 2, t.data(), m + 1);
-      BOOST_TEST((t.topRows(m).array() == x_store.topRows(k).transpose().array()).all(), "k " << k << " m " << m);
-      BOOST_TEST((t.bottomRows(1).array() == -1.0f).all());
-    }
-}
-
 BOOST_AUTO_TEST_CASE(small_products_are_within_the_rounding_bound_of_their_sums) {
   for (Index m : {1, 2, 5})
     for (Index n : {1, 3, 7})

@@ -36,6 +36,8 @@
 /// 784 x 256 x 128.
 #pragma once
 
+#include "tapeless/detail/transpose.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -183,37 +185,6 @@ void unpacked_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, E
   if (j < n)
     unpacked::remaining_columns<Add, S>(n - j, m, k, a, lda, b + j * bj, bk, bj, c + j * ldc, ldc,
                                         std::make_integer_sequence<int, NB - 1>{});
-}
-
-/// T (m x k, column-major, outer stride ldt) = X^T, X k x m column-major (outer stride ldx): blocks
-/// of a packet by a packet transposed in registers (Eigen's ptranspose), the edges one by one.
-template <class S>
-[[gnu::noinline]] void transpose_into(Eigen::Index k, Eigen::Index m, const S* x, Eigen::Index ldx, S* t,
-                                      Eigen::Index ldt) {
-  using namespace Eigen::internal;
-  using P = typename packet_traits<S>::type;
-  constexpr Eigen::Index L = packet_traits<S>::size;
-  Eigen::Index d = 0;
-  for (; d + L <= k; d += L) {  // L rows of X, L columns of T
-    Eigen::Index i = 0;
-    for (; i + L <= m; i += L) {
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // PacketBlock<P>: g++ drops P's may_alias as Eigen's own uses do
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
-      PacketBlock<P, L> block;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-      for (Eigen::Index u = 0; u < L; ++u) block.packet[u] = ploadu<P>(x + (i + u) * ldx + d);
-      ptranspose(block);
-      for (Eigen::Index u = 0; u < L; ++u) pstoreu(t + (d + u) * ldt + i, block.packet[u]);
-    }
-    for (; i < m; ++i)
-      for (Eigen::Index u = d; u < d + L; ++u) t[u * ldt + i] = x[i * ldx + u];
-  }
-  for (; d < k; ++d)
-    for (Eigen::Index i = 0; i < m; ++i) t[d * ldt + i] = x[i * ldx + d];
 }
 
 /// C (m x n, column-major, outer stride ldc) = X^T G, or += with `Add`: the weight gradient x^T g
