@@ -11,9 +11,11 @@
 /// (detail/unpacked_gemm.hpp: no packing, a register block sized for the architecture; 0.4-0.7x
 /// Eigen's GEMM time on AVX-512 from 32x16x16 to 128x784x256; with 16 vector registers, for
 /// weights up to 64x64 only: `unpacked_gemm_pays`), and so does x^T g for a fixed
-/// weight of at most 64 coefficients; Eigen's GEMM keeps the larger weight gradients and
-/// batches shorter than a packet. Of the products Eigen computes without GEMM, small ones of fixed
-/// sizes take Eigen's unrolled coefficient-wise product, small ones known at run time a plain loop
+/// weight of at most 64 coefficients (dot products down the batch) or, in a Product reserved by
+/// `reserve_transposed`, a larger one (through a transposed copy of x: `unpacked_gemm_at`);
+/// Eigen's GEMM keeps the other weight gradients and batches shorter than a packet. Of the
+/// products Eigen computes without GEMM, small ones of fixed sizes take Eigen's unrolled
+/// coefficient-wise product, small ones known at run time a plain loop
 /// (`detail::small_gemm`), and one row (a batch of one, fixed or at run time) times a matrix Eigen
 /// would multiply by GEMV the GEMV kernel, called directly as Eigen's product calls it, with the
 /// same bits. A depth-1 product (dW = x^T g at batch 1) is one pass over the destination
