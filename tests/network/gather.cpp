@@ -2,11 +2,11 @@
 // row-major source, a column-major batch of the same scalar) and the row-by-row one (another
 // scalar, a column-major source), into a Tensor or a block, without allocating; mismatched
 // columns, too few indices and an index outside the source throw before anything is written.
+#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 #define BOOST_TEST_MODULE network_gather
 #include "tapeless/network/gather.hpp"
 
 #include "support/allocation_counter.hpp"
-#include "support/eigen_guard.hpp"  // before Eigen: its heap guard on in Release too
 
 #include <boost/test/unit_test.hpp>
 
