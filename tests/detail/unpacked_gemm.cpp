@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 using Eigen::Index;
@@ -73,6 +74,22 @@ void nn_all_shapes() {
         }
 }
 
+// C, the top x.cols() rows of c_store, against start + X^T G in long double (start: c0 with Add,
+// else zero), within the rounding bound of a sum of x.rows() products; below C, the sentinel.
+template <bool Add, class S>
+void check_transposed_product(const Matrix<S>& c_store, const Matrix<S>& c0, const Exact& x, const Exact& g, S sentinel,
+                              const std::string& what) {
+  const Index m = x.cols(), n = g.cols();
+  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(m, n);
+  const Exact exact = start + x.transpose() * g;
+  const Exact magnitude = start.cwiseAbs() + x.cwiseAbs().transpose() * g.cwiseAbs();
+  Index wrong = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < m; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), x.rows());
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, " << what << " add " << Add);
+  BOOST_TEST((c_store.bottomRows(c_store.rows() - m).array() == sentinel).all(), "written below C, " << what);
+}
+
 template <bool Add, class S>
 void check_tn(Index m, Index k, Index n) {
   const Index lda = m + 2, ldg = m + 1, ldc = k + 3;
@@ -82,15 +99,9 @@ void check_tn(Index m, Index k, Index n) {
   c_store.topRows(k).setRandom();
   const Matrix<S> c0 = c_store.topRows(k);
   tapeless::detail::unpacked_gemm_tn<Add, S>(m, k, n, a_store.data(), lda, g_store.data(), ldg, c_store.data(), ldc);
-  const Exact a = a_store.topRows(m).template cast<long double>(), g = g_store.topRows(m).template cast<long double>();
-  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(k, n);
-  const Exact exact = start + a.transpose() * g;
-  const Exact magnitude = start.cwiseAbs() + a.cwiseAbs().transpose() * g.cwiseAbs();
-  Index wrong = 0;
-  for (Index j = 0; j < n; ++j)
-    for (Index i = 0; i < k; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), m);
-  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " k " << k << " n " << n << " add " << Add);
-  BOOST_TEST((c_store.bottomRows(ldc - k).array() == sentinel).all(), "written below C, k " << k << " n " << n);
+  check_transposed_product<Add, S>(c_store, c0, a_store.topRows(m).template cast<long double>(),
+                                   g_store.topRows(m).template cast<long double>(), sentinel,
+                                   "m " + std::to_string(m) + " k " + std::to_string(k) + " n " + std::to_string(n));
 }
 
 template <class S>
@@ -118,16 +129,10 @@ void check_at(Index m, Index n, Index k) {
   std::vector<S> panel(static_cast<std::size_t>(m * k + 1), sentinel);
   tapeless::detail::unpacked_gemm_at<Add, S>(m, n, k, x_store.data(), ldx, g_store.data(), ldg, panel.data(),
                                              c_store.data(), ldc);
-  const Exact x = x_store.topRows(k).template cast<long double>(), g = g_store.topRows(k).template cast<long double>();
-  const Exact start = Add ? Exact(c0.template cast<long double>()) : Exact::Zero(m, n);
-  const Exact exact = start + x.transpose() * g;
-  const Exact magnitude = start.cwiseAbs() + x.cwiseAbs().transpose() * g.cwiseAbs();
-  Index wrong = 0;
-  for (Index j = 0; j < n; ++j)
-    for (Index i = 0; i < m; ++i) wrong += !within_bound(c_store(i, j), exact(i, j), magnitude(i, j), k);
-  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " k " << k << " add " << Add);
-  BOOST_TEST((c_store.bottomRows(ldc - m).array() == sentinel).all(), "written below C, m " << m << " n " << n);
-  BOOST_TEST(panel.back() == sentinel, "written past the panel, m " << m << " k " << k);
+  const std::string what = "m " + std::to_string(m) + " n " + std::to_string(n) + " k " + std::to_string(k);
+  check_transposed_product<Add, S>(c_store, c0, x_store.topRows(k).template cast<long double>(),
+                                   g_store.topRows(k).template cast<long double>(), sentinel, what);
+  BOOST_TEST(panel.back() == sentinel, "written past the panel, " << what);
 }
 
 template <class S>
