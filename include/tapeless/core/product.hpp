@@ -112,9 +112,7 @@ class Product {
   /// `detail::unpacked_gemm_at` is the faster way to the shape.
   void reserve_transposed(Index rows, Index cols, Index depth) {
     reserve(rows, cols, depth);
-    if (uses_gemm(rows, cols, depth) && detail::unpacked_gemm_at_pays<S>(rows, cols, depth) &&
-        panel_.size() < rows * depth)
-      panel_.resize(rows * depth);
+    if (panel_pays(rows, cols, depth) && panel_.size() < rows * depth) panel_.resize(rows * depth);
   }
 
   /// dst = a b.
@@ -193,8 +191,7 @@ class Product {
       }
       if constexpr (panel_tn<Dst, A, B> && shape::maybe_gemm) {
         // a larger weight gradient x^T g, where reserve_transposed made a panel for x^T
-        if (rows * depth <= panel_.size() && detail::unpacked_gemm_at_pays<S>(rows, cols, depth) &&
-            ec::uses_gemm(rows, cols, depth)) {
+        if (rows * depth <= panel_.size() && panel_pays(rows, cols, depth)) {
           const auto& pa = ec::gemm_operand<A>::plain(a);
           detail::unpacked_gemm_at<W == Write::add, S>(rows, cols, depth, pa.data(), pa.outerStride(), b.data(),
                                                        b.outerStride(), panel_.data(), dst.data(), dst.outerStride());
@@ -361,6 +358,11 @@ class Product {
     }
   }();
 
+  /// Whether a weight gradient of this shape goes through the panel: a GEMM shape (Eigen would
+  /// pack it) for which detail::unpacked_gemm_at measured faster.
+  static constexpr bool panel_pays(Index rows, Index cols, Index depth) noexcept {
+    return uses_gemm(rows, cols, depth) && detail::unpacked_gemm_at_pays<S>(rows, cols, depth);
+  }
   /// dst = a^T b by detail::unpacked_gemm_at, given a panel: kernels_only with a the transpose of
   /// a plain column-major matrix and b plain column-major (and not unpacked_tn).
   template <class Dst, class A, class B>
