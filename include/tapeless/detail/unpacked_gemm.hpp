@@ -32,7 +32,7 @@
 /// through `unpacked_gemm_at`: x (batch-major: each column a feature down the batch) is copied
 /// transposed into a panel, a packet by a packet in registers, which `unpacked_gemm` then reads
 /// as its A; the copy is 2-5% of the product, and the result is written, not added to a zeroed
-/// destination (Eigen's GEMM only adds). 0.69-0.79x Eigen's GEMM on AVX-512 from 16 x 16 x 32 to
+/// destination (Eigen's GEMM only adds). 0.66-0.79x Eigen's GEMM on AVX-512 from 16 x 16 x 32 to
 /// 784 x 256 x 128.
 #pragma once
 
@@ -65,8 +65,8 @@ constexpr bool unpacked_gemm_pays(Eigen::Index rows, Eigen::Index cols, Eigen::I
 /// Whether `unpacked_gemm_at` is the faster way to a weight gradient C = X^T G (C rows x cols, a
 /// batch of `depth` rows; for a GEMM shape, the caller checks that): at least one packet of rows,
 /// and with fewer than 32 vector registers at most 64 x 64 x 32 multiply-adds. Measured against
-/// Eigen's GEMM with reserved buffers (bench/analysis.md, "Stop 28"): on AVX-512 0.69-0.79x from
-/// 16 x 16 x 32 to 784 x 256 x 128; built for AVX2, 0.78-1.0x up to 64 x 64 x 32, 1.0-1.16x above.
+/// Eigen's GEMM with reserved buffers (bench/analysis.md, "Stop 28"): on AVX-512 0.66-0.79x from
+/// 16 x 16 x 32 to 784 x 256 x 128; built for AVX2, 0.78-1.0x up to 64 x 64 x 32, 0.94-1.16x above.
 template <class S>
 constexpr bool unpacked_gemm_at_pays(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) noexcept {
   return rows >= Eigen::internal::packet_traits<S>::size &&
