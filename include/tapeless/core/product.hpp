@@ -343,38 +343,31 @@ class Product {
   /// dst = a b by detail::unpacked_gemm: kernels_only with a plain column-major a.
   template <class Dst, class A, class B>
   static constexpr bool unpacked_nn = kernels_only<Dst, A, B>&& unit_columns<A>;
-  /// dst = a^T b by detail::unpacked_gemm_tn: a fixed dst of at most 64 coefficients (where the
-  /// kernel measured faster than Eigen's GEMM), a the transpose of a plain column-major matrix,
-  /// b plain column-major.
+  /// dst = a^T b, a weight gradient x^T g: kernels_only, with a the transpose of a plain
+  /// column-major matrix and b plain column-major.
   template <class Dst, class A, class B>
-  static constexpr bool unpacked_tn = [] {
-    if constexpr (detail::eigen_compat::owns_gemm_buffers && detail::unpacked_scalar<S> && unit_columns<Dst> &&
-                  Dst::SizeAtCompileTime != Eigen::Dynamic && detail::eigen_compat::gemm_operand<A>::transposed &&
-                  unit_columns<B>) {
-      using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<A>::plain(std::declval<const A&>()))>;
-      return Dst::SizeAtCompileTime <= 64 && unit_columns<P>;
-    } else {
-      return false;
-    }
-  }();
-
-  /// Whether a weight gradient of this shape goes through the panel: a GEMM shape (Eigen would
-  /// pack it) for which detail::unpacked_gemm_at measured faster.
-  static constexpr bool panel_pays(Index rows, Index cols, Index depth) noexcept {
-    return uses_gemm(rows, cols, depth) && detail::unpacked_gemm_at_pays<S>(rows, cols, depth);
-  }
-  /// dst = a^T b by detail::unpacked_gemm_at, given a panel: kernels_only with a the transpose of
-  /// a plain column-major matrix and b plain column-major (and not unpacked_tn).
-  template <class Dst, class A, class B>
-  static constexpr bool panel_tn = [] {
-    if constexpr (kernels_only<Dst, A, B> && !unpacked_tn<Dst, A, B> &&
-                  detail::eigen_compat::gemm_operand<A>::transposed && unit_columns<B>) {
+  static constexpr bool transposed_left = [] {
+    if constexpr (kernels_only<Dst, A, B> && detail::eigen_compat::gemm_operand<A>::transposed && unit_columns<B>) {
       using P = std::remove_cvref_t<decltype(detail::eigen_compat::gemm_operand<A>::plain(std::declval<const A&>()))>;
       return unit_columns<P>;
     } else {
       return false;
     }
   }();
+  /// dst = a^T b by detail::unpacked_gemm_tn: transposed_left with a fixed dst of at most 64
+  /// coefficients (where the kernel measured faster than Eigen's GEMM).
+  template <class Dst, class A, class B>
+  static constexpr bool unpacked_tn =
+      transposed_left<Dst, A, B>&& Dst::SizeAtCompileTime != Eigen::Dynamic&& Dst::SizeAtCompileTime <= 64;
+
+  /// Whether a weight gradient of this shape goes through the panel: a GEMM shape (Eigen would
+  /// pack it) for which detail::unpacked_gemm_at measured faster.
+  static constexpr bool panel_pays(Index rows, Index cols, Index depth) noexcept {
+    return uses_gemm(rows, cols, depth) && detail::unpacked_gemm_at_pays<S>(rows, cols, depth);
+  }
+  /// dst = a^T b by detail::unpacked_gemm_at, given a panel: the other transposed_left products.
+  template <class Dst, class A, class B>
+  static constexpr bool panel_tn = transposed_left<Dst, A, B> && !unpacked_tn<Dst, A, B>;
 
   std::unique_ptr<buffers_type> buffers_;
   Eigen::Matrix<S, Eigen::Dynamic, 1> panel_;  // x^T for panel_tn products (reserve_transposed)

@@ -40,8 +40,9 @@ void gather_rows(Eigen::MatrixBase<Batch>& batch, const Eigen::MatrixBase<Source
     throw shape_error("tapeless::gather_rows: a batch of " + std::to_string(n) + "x" + std::to_string(cols) +
                       " from a source of " + std::to_string(source.cols()) + " columns by " +
                       std::to_string(std::size(rows)) + " row indices; the columns must agree, and one index per row");
+  auto index = [&](Index r) { return static_cast<Index>(rows[static_cast<std::size_t>(r)]); };
   for (Index r = 0; r < n; ++r) {
-    const auto i = static_cast<Index>(rows[static_cast<std::size_t>(r)]);
+    const Index i = index(r);
     if (i < 0 || i >= source.rows())
       throw std::out_of_range("tapeless::gather_rows: index " + std::to_string(i) + " (for batch row " +
                               std::to_string(r) + ") outside the source's " + std::to_string(source.rows()) + " rows");
@@ -59,11 +60,9 @@ void gather_rows(Eigen::MatrixBase<Batch>& batch, const Eigen::MatrixBase<Source
     const S* base = from.data();
     const Index stride = from.outerStride();
     detail::transpose_rows<S>(
-        n, cols, [&](Index r) { return base + static_cast<Index>(rows[static_cast<std::size_t>(r)]) * stride; },
-        to.data(), to.outerStride());
+        n, cols, [&](Index r) { return base + index(r) * stride; }, to.data(), to.outerStride());
   } else {
-    for (Index r = 0; r < n; ++r)
-      to.row(r) = from.row(static_cast<Index>(rows[static_cast<std::size_t>(r)])).template cast<S>();
+    for (Index r = 0; r < n; ++r) to.row(r) = from.row(index(r)).template cast<S>();
   }
 }
 
