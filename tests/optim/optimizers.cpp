@@ -309,6 +309,12 @@ BOOST_AUTO_TEST_CASE(options_outside_their_domain_are_refused_at_construction) {
   // a rate that is finite in double but not in the network's float
   BOOST_TEST(refusal([&] { Adam adam(small, {.lr = 1e40}); }).find("lr") != std::string::npos);
   BOOST_TEST(refusal([&] { Sgd sgd(small, {.lr = 1e40}); }).find("lr") != std::string::npos);
+  // the value as written: the fewest digits that read back as the same double
+  BOOST_TEST(refusal([&] { Sgd sgd(small, {.lr = 1e40}); }).find("lr = 1e+40 must") != std::string::npos);
+  BOOST_TEST(refusal([&] { Adam adam(net, {.lr = -1e-3}); }).find("lr = -0.001 must") != std::string::npos);
+  BOOST_TEST(refusal([&] { Adam adam(net, {.beta2 = 1.0000000000000002}); }).find("beta2 = 1.0000000000000002 must") !=
+             std::string::npos);
+  BOOST_TEST(refusal([&] { Adam adam(net, {.eps = nan}); }).find("eps = nan must") != std::string::npos);
   struct SgdCase {
     SgdOptions o;
     const char* says;

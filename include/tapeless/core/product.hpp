@@ -44,7 +44,7 @@
 #include "tapeless/detail/one_row.hpp"
 #include "tapeless/detail/unpacked_gemm.hpp"
 
-#include <memory>
+#include "tapeless/detail/owned.hpp"
 #include <type_traits>
 #include <utility>
 
@@ -101,7 +101,7 @@ class Product {
   /// Allocates the packing buffers for this shape (once; again only if the shape changes).
   void reserve(Index rows, Index cols, Index depth) {
     if (!uses_gemm(rows, cols, depth) || reserved_for(rows, cols, depth)) return;
-    buffers_ = std::make_unique<buffers_type>(rows, cols, depth, 1, true);
+    buffers_ = detail::make_owned<buffers_type>(rows, cols, depth, 1, true);
     buffers_->allocateAll();
     rows_ = rows;
     cols_ = cols;
@@ -369,7 +369,7 @@ class Product {
   template <class Dst, class A, class B>
   static constexpr bool panel_tn = transposed_left<Dst, A, B> && !unpacked_tn<Dst, A, B>;
 
-  std::unique_ptr<buffers_type> buffers_;
+  detail::owned<buffers_type> buffers_;
   Eigen::Matrix<S, Eigen::Dynamic, 1> panel_;  // x^T for panel_tn products (reserve_transposed)
   Index rows_ = -1, cols_ = -1, depth_ = -1;
 };

@@ -275,8 +275,9 @@ class Program<InvalidExpr, Wrt...> {
   static constexpr std::size_t storage_bytes(Index) { return 0; }
 
  private:
-  static const value_type& dummy() {
-    static const value_type m = value_type::Zero();
+  template <class V = value_type>  // a template: the 1x1 matrix is instantiated only when used
+  static const V& dummy() {
+    static const V m = V::Zero();
     return m;
   }
 };

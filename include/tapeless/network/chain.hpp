@@ -21,6 +21,7 @@
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/storage.hpp"
 #include "tapeless/core/tensor.hpp"
+#include "tapeless/detail/owned.hpp"
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/checkpoint.hpp"
 #include "tapeless/layers/layer.hpp"
@@ -28,7 +29,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <new>
 #include <tuple>
 #include <type_traits>
@@ -264,7 +264,7 @@ struct checkpoint_link {
   using stage_type = Stage;
   static constexpr bool stored = false;
   using group_type = checkpoint_group<Stage>;
-  std::unique_ptr<group_type> owned;  // the leader's
+  detail::owned<group_type> held;  // the leader's
   group_type* group;
   const typename Stage::input_type* input;
   typename Stage::params_type* params;
@@ -273,8 +273,8 @@ struct checkpoint_link {
 
   template <class In, class P, class Links>
   checkpoint_link(const In& in, P& p, Links& all)
-      : owned(K == Leader ? std::make_unique<group_type>(in, p) : nullptr),
-        group(K == Leader ? owned.get() : leader_group<Leader, group_type>(all)),
+      : held(K == Leader ? detail::make_owned<group_type>(in, p) : nullptr),
+        group(K == Leader ? held.get() : leader_group<Leader, group_type>(all)),
         input(&in),
         params(&p),
         saved(group->program.value()),
@@ -355,17 +355,19 @@ struct stored_link {
   using group_type = stored_group<Stage>;
   static constexpr bool stored = true;
   static constexpr Half format = precision_traits<Precision>::format;
-  std::unique_ptr<group_type> owned;  // the leader's
+  detail::owned<group_type> held;  // the leader's
   group_type* group;
   const typename Stage::input_type* input;
   typename Stage::params_type* params;
-  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, 1> kept;  // the program's values, in order
-  typename Stage::output out;                            // the program's output: this layer's while it is fresh
+  // the program's values, in order (a type that depends on Precision: instantiated only by a
+  // network that stores values)
+  Eigen::Matrix<typename precision_traits<Precision>::bits, Eigen::Dynamic, 1> kept;
+  typename Stage::output out;  // the program's output: this layer's while it is fresh
 
   template <class In, class P, class Links>
   stored_link(const In& in, P& p, Links& all)
-      : owned(K == Leader ? std::make_unique<group_type>(in, p) : nullptr),
-        group(K == Leader ? owned.get() : leader_group<Leader, group_type>(all)),
+      : held(K == Leader ? detail::make_owned<group_type>(in, p) : nullptr),
+        group(K == Leader ? held.get() : leader_group<Leader, group_type>(all)),
         input(&in),
         params(&p),
         out{&group->program.value()} {

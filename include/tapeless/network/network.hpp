@@ -16,7 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
+#include "tapeless/detail/owned.hpp"
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -106,7 +106,7 @@ class Network {
 
   /// Parameters drawn from `seed`: the same weights on every machine. The default scheme follows
   /// the activations: Xavier for a Sigmoid or Tanh network, He otherwise (`default_init`).
-  explicit Network(std::uint64_t seed = 0, Init how = default_init<Layers>()) : state_(std::make_unique<State>()) {
+  explicit Network(std::uint64_t seed = 0, Init how = default_init<Layers>()) : state_(detail::make_owned<State>()) {
     Rng rng(seed);
     layer_t<Layers>::init(state_->params, how, rng);
     index();
@@ -156,7 +156,7 @@ class Network {
 
   /// A deep copy: its own buffers, its views into them. Throws std::logic_error if `other` was
   /// moved from.
-  Network(const Network& other) : state_(std::make_unique<State>()), info_(other.checked().info_) {
+  Network(const Network& other) : state_(detail::make_owned<State>()), info_(other.checked().info_) {
     state_->values = other.state_->values;
     state_->gradients = other.state_->gradients;
   }
@@ -255,7 +255,7 @@ class Network {
     throw std::out_of_range("tapeless::Network: no parameter named '" + std::string(name) + "'");
   }
 
-  std::unique_ptr<State> state_;
+  detail::owned<State> state_;
   std::vector<ParameterInfo> info_;
 };
 

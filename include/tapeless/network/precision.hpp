@@ -34,6 +34,7 @@
 #include <Eigen/Core>
 
 #include <cfloat>
+#include <cstdint>
 #include <type_traits>
 
 namespace tapeless {
@@ -89,6 +90,7 @@ struct precision_traits<Mixed<H>> {
   static constexpr bool mixed = true;
   static constexpr bool scaled = Mixed<H>::scaled;
   static constexpr Half format = std::is_same_v<H, Eigen::bfloat16> ? Half::bfloat16 : Half::binary16;
+  using bits = std::uint16_t;  // a stored value's bit pattern
 };
 
 /// Rounds a float matrix (or map) to the precision's storage format in place; nothing under

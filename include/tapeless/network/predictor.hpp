@@ -19,7 +19,7 @@
 
 #include <Eigen/Core>
 
-#include <memory>
+#include "tapeless/detail/owned.hpp"
 #include <type_traits>
 #include <utility>
 
@@ -78,7 +78,7 @@ class Predictor {
     chain_type chain;
     State(const Net& net, Index batch) : x(make_input(batch)), chain(x, net.params()) {}
   };
-  std::unique_ptr<State> s_;
+  detail::owned<State> s_;
 
   const output_value& run();
 };
@@ -87,7 +87,7 @@ class Predictor {
 // network/trainer.hpp.
 
 template <class Net, int Batch>
-Predictor<Net, Batch>::Predictor(const Net& net, Index batch) : s_(std::make_unique<State>(net, batch)) {}
+Predictor<Net, Batch>::Predictor(const Net& net, Index batch) : s_(detail::make_owned<State>(net, batch)) {}
 
 template <class Net, int Batch>
 Predictor<Net, Batch>::~Predictor() = default;

@@ -40,7 +40,7 @@
 #include <cstddef>
 #include <functional>
 #include <limits>
-#include <memory>
+#include "tapeless/detail/owned.hpp"
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -261,13 +261,13 @@ class Trainer {
   /// The index of the tap named `name`; std::invalid_argument naming the taps there are if none.
   std::size_t tap_index(std::string_view name, const char* caller) const;
   Net* net_;
-  std::unique_ptr<State> s_;
+  detail::owned<State> s_;
 
   template <class, class, int, class>
   friend class ParallelTrainer;
   /// A shard of a ParallelTrainer: the gradients go where `params` points (a shard's buffer).
   Trainer(Net& net, typename Net::params_type& params, Index batch)
-      : net_(&net), s_(std::make_unique<State>(params, batch)) {}
+      : net_(&net), s_(detail::make_owned<State>(params, batch)) {}
   /// The rest of step() once the gradients are in the network's buffer: the checks, clipping
   /// and the optimizer's update, or nothing if `r` already failed.
   template <class Optimizer>
@@ -309,7 +309,7 @@ class Trainer {
 
 template <class Net, class Loss, int Batch, class Precision>
 Trainer<Net, Loss, Batch, Precision>::Trainer(Net& net, Index batch)
-    : net_(&net), s_(std::make_unique<State>(net.params(), batch)) {}
+    : net_(&net), s_(detail::make_owned<State>(net.params(), batch)) {}
 
 template <class Net, class Loss, int Batch, class Precision>
 Trainer<Net, Loss, Batch, Precision>::~Trainer() = default;

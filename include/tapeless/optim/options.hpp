@@ -11,20 +11,30 @@
 #include "tapeless/core/error.hpp"
 #include "tapeless/core/shape.hpp"
 
-#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 namespace tapeless::detail {
 
+/// `value` in the fewest significant digits that read back as the same double: 1e+40, -0.001,
+/// nan. (std::to_chars does this too, but `<charconv>` costs every translation unit that includes
+/// tapeless about 1.5% of `<Eigen/Core>`'s compile time, for an error message.)
+inline std::string shortest(double value) {
+  char text[32];
+  for (int digits = 1;; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (digits == 17 || std::strtod(text, nullptr) == value) return text;
+  }
+}
+
 /// Throws unless `ok`: "tapeless::<optimizer>: <name> = <value> <rule>".
 inline void require_option(bool ok, const char* optimizer, const char* name, double value, const char* rule) {
   if (ok) return;
-  char text[32];
-  const auto r = std::to_chars(text, text + sizeof text, value);  // shortest form: 1e+40, nan
-  throw std::invalid_argument(std::string("tapeless::") + optimizer + ": " + name + " = " + std::string(text, r.ptr) +
-                              ' ' + rule);
+  throw std::invalid_argument(std::string("tapeless::") + optimizer + ": " + name + " = " + shortest(value) + ' ' +
+                              rule);
 }
 
 /// A rate: finite and > 0, in double and in S.
