@@ -6,12 +6,14 @@
 //                 [--precision float|bf16]         bf16: mixed precision (bfloat16 activations)
 //                 [--data /usr/share/datasets/fashion-mnist] [--csv fashion_mnist.csv]
 //                 [--save model.safetensors]        save the trained model (PyTorch layout)
+//                 [--save-init init.safetensors]    save the initial weights (bench/fashion_mnist_torch.py
+//                                                   --init starts PyTorch from them)
 //   (the CSV has one row per epoch: loss, accuracies, seconds, and each parameter's gradient norm
 //   averaged over the epoch; examples/fashion-mnist/plot.py draws it)
 //   fashion_mnist --load model.safetensors          evaluate a saved model on the test set
 //
-// Every option is parsed whole and checked before the data are read; the --save and --csv
-// destinations are checked before training. Exit status: 0 done, 1 a failure (named), 2 a bad
+// Every option is parsed whole and checked before the data are read; the --save, --save-init and
+// --csv destinations are checked before training. Exit status: 0 done, 1 a failure (named), 2 a bad
 // command line.
 #include "tapeless/io/idx.hpp"
 #include "tapeless/io/safetensors.hpp"
@@ -45,6 +47,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 using namespace tapeless;
@@ -60,9 +63,10 @@ struct Options {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string csv = "fashion_mnist.csv";
-  std::string save;   // where to save the trained model ("" : do not)
-  std::string load;   // a model to evaluate instead of training one
-  bool bf16 = false;  // activations in bfloat16 (Mixed<Eigen::bfloat16>), weights in float
+  std::string save;       // where to save the trained model ("" : do not)
+  std::string load;       // a model to evaluate instead of training one
+  std::string save_init;  // where to save the initial weights ("" : do not)
+  bool bf16 = false;      // activations in bfloat16 (Mixed<Eigen::bfloat16>), weights in float
 };
 
 /// A bad command line: the message and where to find the options on stderr, exit status 2.
@@ -108,6 +112,10 @@ Options parse(int argc, char** argv) {
       ->capture_default_str()
       ->type_name("FILE");
   app.add_option("--save", o.save, "save the trained model (safetensors, PyTorch layout)")->type_name("FILE");
+  app.add_option("--save-init", o.save_init,
+                 "save the initial weights before training (safetensors, PyTorch layout; "
+                 "bench/fashion_mnist_torch.py --init starts from them)")
+      ->type_name("FILE");
   app.add_option("--load", o.load, "evaluate this saved model on the test set instead of training")->type_name("FILE");
   std::string precision = "float";
   app.add_option("--precision", precision,
@@ -134,6 +142,8 @@ Options parse(int argc, char** argv) {
   if (!std::isfinite(o.lr) || o.lr <= 0) usage("--lr must be a finite number > 0");
   if (o.limit < 0) usage("--limit must be 0 (all) or positive");
   if (o.threads < 1) usage("--threads must be at least 1");
+  if (!o.load.empty() && (!o.save.empty() || !o.save_init.empty()))
+    usage("--save and --save-init save a model this run trains: not with --load");
   if (precision != "float" && precision != "bf16") usage("--precision must be float or bf16, not '" + precision + "'");
   o.bf16 = precision == "bf16";
   return o;
@@ -209,10 +219,11 @@ int run(const Options& o) {
   // everything that can be checked before hours of training is checked first
   std::ofstream csv;
   if (o.load.empty()) {
-    if (!o.save.empty())
-      detail::check_writable(o.save, [&](const std::string& what) {
-        return safetensors_error("fashion_mnist: --save " + o.save + ": " + what);
-      });
+    for (const auto& [option, path] : {std::pair{"--save", o.save}, std::pair{"--save-init", o.save_init}})
+      if (!path.empty())
+        detail::check_writable(path, [&](const std::string& what) {
+          return safetensors_error(std::string("fashion_mnist: ") + option + " " + path + ": " + what);
+        });
     csv.open(o.csv);
     if (!csv)
       throw std::runtime_error("fashion_mnist: cannot write the CSV file " + o.csv + " (" + std::strerror(errno) + ")");
@@ -238,6 +249,11 @@ int run(const Options& o) {
             << (o.bf16 ? ", bfloat16 activations" : "") << "\n";
 
   Net net(o.seed, Init::he);
+  if (!o.save_init.empty()) {
+    save_safetensors(net, o.save_init, {},
+                     {{"model", "784-256-10 ReLU MLP"}, {"init", "he, seed " + std::to_string(o.seed)}});
+    std::printf("saved the initial weights to %s\n", o.save_init.c_str());
+  }
   Train<Precision> evaluator(net, 1000);  // the test set's forward passes, 1000 rows at a time
   ParallelTrain<Precision> trainer(net, o.threads, o.batch);
   Adam optimizer(net, {.lr = o.lr});

@@ -33,6 +33,10 @@ expect(1 "cannot write the CSV file ${WORK}/no/such/dir/curve.csv \\(No such fil
 expect(1 "--save ${WORK}/no/such/dir/model.safetensors: cannot create a file in ${WORK}/no/such/dir \\(No such file or directory\\)"
        --save ${WORK}/no/such/dir/model.safetensors --csv ${WORK}/refusals.csv)
 expect(1 "--save ${WORK}: is a directory" --save ${WORK} --csv ${WORK}/refusals.csv)
+expect(1 "--save-init ${WORK}/no/such/dir/init.safetensors: cannot create a file in ${WORK}/no/such/dir \\(No such file or directory\\)"
+       --save-init ${WORK}/no/such/dir/init.safetensors --csv ${WORK}/refusals.csv)
+expect(2 "--save and --save-init save a model this run trains: not with --load" --load ${WORK}/any --save-init ${WORK}/i)
+expect(2 "--save and --save-init save a model this run trains: not with --load" --load ${WORK}/any --save ${WORK}/m)
 expect(1 "train-images-idx3-ubyte.gz: cannot open the file" --data ${WORK}/no/such/dir --csv ${WORK}/refusals.csv)
 expect(1 "${HOSTILE}/empty: the train set holds no images" --data ${HOSTILE}/empty --csv ${WORK}/refusals.csv)
 expect(1 "${HOSTILE}/empty: the t10k \\(test\\) set holds no images" --data ${HOSTILE}/empty --load ${WORK}/any)

@@ -23,6 +23,19 @@ if(trained LESS 50)
 endif()
 message(STATUS "test accuracy ${trained}% after training and after save + load")
 
+# --save-init writes the weights before the first step (bench/fashion_mnist_torch.py --init starts
+# PyTorch from them): the same seed trains to the same accuracy, and the saved initial model is
+# the untrained one.
+run(again ${PROGRAM} --epochs 1 --limit 2000 --seed 3 --csv ${WORK}/smoke_init.csv --save-init ${WORK}/init.safetensors)
+if(NOT again STREQUAL trained)
+  message(FATAL_ERROR "seed 3 trained to ${trained}%, then to ${again}% with --save-init")
+endif()
+run(untrained ${PROGRAM} --load ${WORK}/init.safetensors)
+if(NOT untrained LESS 40)
+  message(FATAL_ERROR "the --save-init model scores ${untrained}%: not the untrained weights")
+endif()
+message(STATUS "--save-init: the untrained model scores ${untrained}%")
+
 # Mixed precision (bfloat16 activations): the same run learns as well, to the noise of one epoch.
 run(mixed ${PROGRAM} --epochs 1 --limit 2000 --seed 3 --precision bf16 --csv ${WORK}/smoke_bf16.csv)
 if(mixed LESS 50)
