@@ -42,9 +42,9 @@
 #include "tapeless/core/shape.hpp"
 #include "tapeless/detail/eigen_compat.hpp"
 #include "tapeless/detail/one_row.hpp"
+#include "tapeless/detail/owned.hpp"
 #include "tapeless/detail/unpacked_gemm.hpp"
 
-#include "tapeless/detail/owned.hpp"
 #include <type_traits>
 #include <utility>
 

@@ -10,13 +10,13 @@
 #include "tapeless/core/error.hpp"
 #include "tapeless/core/shape.hpp"
 #include "tapeless/core/tensor.hpp"
+#include "tapeless/detail/owned.hpp"
 #include "tapeless/layers/layer.hpp"
 
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cstdint>
-#include "tapeless/detail/owned.hpp"
 #include <stdexcept>
 #include <string>
 #include <string_view>

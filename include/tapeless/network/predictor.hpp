@@ -15,11 +15,11 @@
 
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
+#include "tapeless/detail/owned.hpp"
 #include "tapeless/network/chain.hpp"
 
 #include <Eigen/Core>
 
-#include "tapeless/detail/owned.hpp"
 #include <type_traits>
 #include <utility>
 

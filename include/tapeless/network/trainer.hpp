@@ -27,6 +27,7 @@
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/detail/finite.hpp"
+#include "tapeless/detail/owned.hpp"
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/tap.hpp"
 #include "tapeless/network/chain.hpp"
@@ -40,7 +41,6 @@
 #include <cstddef>
 #include <functional>
 #include <limits>
-#include "tapeless/detail/owned.hpp"
 #include <sstream>
 #include <stdexcept>
 #include <string>
