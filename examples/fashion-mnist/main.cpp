@@ -163,10 +163,9 @@ struct Dataset {
 // kernel declines (transparent huge pages off), nothing changes.
 void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) {
 #if defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-  const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
-  const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  constexpr std::size_t huge = std::size_t{1} << 21;
+  const std::size_t head = (huge - reinterpret_cast<std::uintptr_t>(p) % huge) % huge;  // to the first 2 MB boundary
+  if (bytes >= head + huge) (void)madvise(static_cast<char*>(p) + head, (bytes - head) / huge * huge, MADV_HUGEPAGE);
 #endif
 }
 
@@ -236,10 +235,12 @@ int run(const Options& o) {
   // everything that can be checked before hours of training is checked first
   std::ofstream csv;
   if (o.load.empty()) {
-    for (const auto& [option, path] : {std::pair{"--save", o.save}, std::pair{"--save-init", o.save_init}})
-      if (!path.empty())
-        detail::check_writable(path, [&](const std::string& what) {
-          return safetensors_error(std::string("fashion_mnist: ") + option + " " + path + ": " + what);
+    for (const std::pair<const char*, std::string>& destination :
+         {std::pair<const char*, std::string>{"--save", o.save}, {"--save-init", o.save_init}})
+      if (!destination.second.empty())
+        detail::check_writable(destination.second, [&](const std::string& what) {
+          return safetensors_error(std::string("fashion_mnist: ") + destination.first + " " + destination.second +
+                                   ": " + what);
         });
     csv.open(o.csv);
     if (!csv)
