@@ -158,9 +158,9 @@ struct Dataset {
 // Asks Linux to back [p, p + bytes) with 2 MB pages (transparent huge pages), before it is first
 // written: numpy does the same for every large array, so PyTorch's data have them. Each step
 // gathers 64 random rows of 3 KB out of 188 MB: with 4 KB pages nearly every row is a TLB miss,
-// and in a virtual machine whose hypervisor rebuilds its page mappings after a large free, the
-// first epoch re-maps every page one by one (bench/analysis.md, stop 29). Advice only: where the
-// kernel declines (transparent huge pages off), nothing changes.
+// and on the virtual machine of bench/analysis.md (stop 29) the first read of every 4 KB page
+// after a large free was slow, which made the first epoch 1.7x the others. Advice only: where
+// the kernel declines (transparent huge pages off), nothing changes.
 void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) {
 #if defined(MADV_HUGEPAGE)
   constexpr std::size_t huge = std::size_t{1} << 21;
