@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -151,6 +152,64 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
   p.assign(y, x, w_rows);
   y_eigen.noalias() = x * w_rows;
   BOOST_TEST((y.array() == y_eigen.array()).all());
+}
+
+// A run-time batch of one row times a weight of fixed size (every Linear layer's) is computed as
+// a fixed batch of one is: the same bits as Eigen's product of the fixed shapes, which is GEMV for
+// some (1x16 times 16x16) and an unrolled coefficient-wise product for small ones (1x4 times
+// 4x16, 1x16 times 16x3), and so the same bits as a fixed batch of one through Product. For y = x
+// w and dx = g w^T, assigned and added, without allocating.
+template <int K, int N>
+void run_time_row_as_fixed_row() {
+  using F = Eigen::MatrixXf;
+  const Eigen::Matrix<float, K, N> w = Eigen::Matrix<float, K, N>::Random();
+  const Eigen::Map<const Eigen::Matrix<float, K, N>> w_map(w.data());
+  const Eigen::Matrix<float, 1, K> x = Eigen::Matrix<float, 1, K>::Random();
+  const Eigen::Matrix<float, 1, N> g = Eigen::Matrix<float, 1, N>::Random();
+  const F x_run = x, g_run = g;  // one row, known only at run time
+  for (bool add : {false, true}) {
+    const auto mode = add ? tapeless::Write::add : tapeless::Write::assign;
+    const Eigen::Matrix<float, 1, N> y0 = Eigen::Matrix<float, 1, N>::Random();
+    const Eigen::Matrix<float, 1, K> dx0 = Eigen::Matrix<float, 1, K>::Random();
+    F y = y0, dx = dx0;  // run-time rows
+    Eigen::Matrix<float, 1, N> y_fixed = y0, y_eigen = y0;
+    Eigen::Matrix<float, 1, K> dx_fixed = dx0, dx_eigen = dx0;
+    tapeless::Product<float> p;
+    const long allocations = test::allocations_during([&] {
+      p.run(y, x_run, w_map, mode);
+      p.run(dx, g_run, w_map.transpose(), mode);
+    });
+    p.run(y_fixed, x, w_map, mode);
+    p.run(dx_fixed, g, w_map.transpose(), mode);
+    if (add) {
+      y_eigen.noalias() += x * w_map;
+      dx_eigen.noalias() += g * w_map.transpose();
+    } else {
+      y_eigen.noalias() = x * w_map;
+      dx_eigen.noalias() = g * w_map.transpose();
+    }
+    const std::string shape = std::to_string(K) + "x" + std::to_string(N) + (add ? " added" : "");
+    BOOST_TEST(allocations == 0);
+    BOOST_TEST((y.array() == y_eigen.array()).all(), "y, " << shape);
+    BOOST_TEST((dx.array() == dx_eigen.array()).all(), "dx, " << shape);
+    BOOST_TEST((y.array() == y_fixed.array()).all(), "y against a fixed row, " << shape);
+    BOOST_TEST((dx.array() == dx_fixed.array()).all(), "dx against a fixed row, " << shape);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_with_a_fixed_weight_gives_a_fixed_rows_bits) {
+  constexpr int gemv = Eigen::GemvProduct;
+  using row4 = Eigen::Matrix<float, 1, 4>;
+  using row16 = Eigen::Matrix<float, 1, 16>;
+  static_assert(Eigen::internal::product_type<row4, Eigen::Matrix<float, 4, 16>>::value != gemv &&
+                Eigen::internal::product_type<row16, Eigen::Matrix<float, 16, 3>>::value != gemv &&
+                Eigen::internal::product_type<row16, Eigen::Matrix<float, 16, 16>>::value == gemv);
+  run_time_row_as_fixed_row<4, 16>();
+  run_time_row_as_fixed_row<16, 3>();
+  run_time_row_as_fixed_row<4, 3>();
+  run_time_row_as_fixed_row<16, 16>();
+  run_time_row_as_fixed_row<33, 17>();
+  run_time_row_as_fixed_row<256, 10>();
 }
 
 // The product the unpacked kernel computes (detail/unpacked_gemm.hpp): dst (+)= a b for a plain

@@ -85,7 +85,9 @@ void add_to_rows(Y& y, const B& b) {
   } else {
     if constexpr (Y::RowsAtCompileTime == Eigen::Dynamic && column_major_direct<Y>) {
       if (one_contiguous_row(y)) {
-        Eigen::Map<Eigen::Matrix<S, 1, Y::ColsAtCompileTime>>(y.data(), 1, y.cols()) += b.row(0);
+        constexpr int n =
+            Y::ColsAtCompileTime != Eigen::Dynamic ? int{Y::ColsAtCompileTime} : int{B::ColsAtCompileTime};
+        Eigen::Map<Eigen::Matrix<S, 1, n>>(y.data(), 1, y.cols()) += b.row(0);
         return;
       }
     }
