@@ -68,6 +68,23 @@ BOOST_AUTO_TEST_CASE(two_and_three_threads_equal_one_to_rounding_over_adam_steps
   }
 }
 
+// One thread (the main job's --threads 1) is a Trainer over the whole batch: the same bits.
+BOOST_AUTO_TEST_CASE(one_thread_gives_a_trainers_bits) {
+  Net one(7), many(7);
+  Trainer<Net, Ce, 10> single(one);
+  ParallelTrainer<Net, Ce, 10> parallel(many, 1);
+  Adam a1(one), a2(many);
+  for (int step = 0; step < 5; ++step) {
+    fill(single, step);
+    fill(parallel, step);
+    BOOST_TEST_REQUIRE(single.step(a1).ok());
+    BOOST_TEST_REQUIRE(parallel.step(a2).ok());
+    BOOST_TEST((many.gradients().array() == one.gradients().array()).all());
+  }
+  BOOST_TEST((many.values().array() == one.values().array()).all());
+  BOOST_TEST((many.values() - Net(7).values()).norm() > 0.01);  // the weights moved
+}
+
 BOOST_AUTO_TEST_CASE(the_same_bits_run_after_run_and_with_a_run_time_batch) {
   Net a(3), b(3), c(3);
   ParallelTrainer<Net, MSE, dynamic> ta(a, 2, 9), tb(b, 2, 9);

@@ -293,6 +293,7 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::forward_backward(std::size_t 
 template <class Net, class Loss, int Batch, class Precision>
 void ParallelTrainer<Net, Loss, Batch, Precision>::reduce(std::size_t k) {
   // this thread's slice of the gradient vector, summed over the shards in shard order
+  if (shards_[0]->rows == x_.rows()) return;  // one shard took every row: its gradients are the sum, bits as they are
   const auto [first, n] = slice(k);
   const S total = static_cast<S>(x_.rows());
   auto g = net_->gradients().segment(first, n);
