@@ -68,10 +68,11 @@ BOOST_AUTO_TEST_CASE(two_and_three_threads_equal_one_to_rounding_over_adam_steps
   }
 }
 
-// One thread (the main job's --threads 1) is a Trainer over the whole batch: the same bits.
+// One thread (the main job's --threads 1) is a run-time-batch Trainer over the whole batch: the
+// same bits.
 BOOST_AUTO_TEST_CASE(one_thread_gives_a_trainers_bits) {
   Net one(7), many(7);
-  Trainer<Net, Ce, 10> single(one);
+  Trainer<Net, Ce> single(one, 10);
   ParallelTrainer<Net, Ce, 10> parallel(many, 1);
   Adam a1(one), a2(many);
   for (int step = 0; step < 5; ++step) {
