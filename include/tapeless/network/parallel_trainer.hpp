@@ -26,6 +26,11 @@
 ///   `compute()` in the calling thread, after every thread has finished the step; nothing is
 ///   updated.
 ///
+/// - What it costs: each step moves every thread's slice of the new weights and of the summed
+///   gradients to the other cores. Where cores are far apart (a virtual machine, several chiplets)
+///   two threads can train a 784-256-10 net at batch 64 slower than one (docs/design.md §7): time
+///   one thread against N on the machine that trains.
+///
 /// Not movable: the threads refer to it. The network must outlive it, as for a Trainer.
 #pragma once
 
