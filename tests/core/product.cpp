@@ -34,6 +34,18 @@ void check(const A& a, const B& b, tapeless::Index depth) {
   BOOST_TEST((dst - before - product).cwiseAbs().maxCoeff() < 1e-12);
 }
 
+/// Eigen's own products for one row, the references: y (+)= x w and dx (+)= g w^T.
+template <class Y, class DX, class X, class G, class W>
+void eigen_row_products(Y& y, DX& dx, const X& x, const G& g, const W& w, bool add) {
+  if (add) {
+    y.noalias() += x * w;
+    dx.noalias() += g * w.transpose();
+  } else {
+    y.noalias() = x * w;
+    dx.noalias() = g * w.transpose();
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(depth_one_is_an_outer_product_without_allocation) {
@@ -121,13 +133,7 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
       else
         BOOST_TEST((dw.array() == dw_each.array()).all(), "dw, " << k << "x" << n);
       BOOST_TEST(allocations == 0);
-      if (add) {
-        y_eigen.noalias() += x * w_map;
-        dx_eigen.noalias() += g * w_map.transpose();
-      } else {
-        y_eigen.noalias() = x * w_map;
-        dx_eigen.noalias() = g * w_map.transpose();
-      }
+      eigen_row_products(y_eigen, dx_eigen, x, g, w_map, add);
       if (k + 1 + n >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) {  // GEMV: Eigen's bits
         BOOST_TEST((y.array() == y_eigen.array()).all(), "y, " << k << "x" << n << (add ? " added" : ""));
         BOOST_TEST((dx.array() == dx_eigen.array()).all(), "dx, " << k << "x" << n << (add ? " added" : ""));
@@ -181,13 +187,7 @@ void run_time_row_as_fixed_row() {
     });
     p.run(y_fixed, x, w_map, mode);
     p.run(dx_fixed, g, w_map.transpose(), mode);
-    if (add) {
-      y_eigen.noalias() += x * w_map;
-      dx_eigen.noalias() += g * w_map.transpose();
-    } else {
-      y_eigen.noalias() = x * w_map;
-      dx_eigen.noalias() = g * w_map.transpose();
-    }
+    eigen_row_products(y_eigen, dx_eigen, x, g, w_map, add);
     const std::string shape = std::to_string(K) + "x" + std::to_string(N) + (add ? " added" : "");
     BOOST_TEST(allocations == 0);
     BOOST_TEST((y.array() == y_eigen.array()).all(), "y, " << shape);
