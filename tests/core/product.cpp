@@ -163,24 +163,25 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_gives_eigens_bits) {
 // A run-time batch of one row times a weight of fixed size (every Linear layer's) is computed as
 // a fixed batch of one is: the same bits as Eigen's product of the fixed shapes, which is GEMV for
 // some (1x16 times 16x16) and an unrolled coefficient-wise product for small ones (1x4 times
-// 4x16, 1x16 times 16x3), and so the same bits as a fixed batch of one through Product. For y = x
-// w and dx = g w^T, assigned and added, without allocating.
-template <int K, int N>
+// 4x16, 1x16 times 16x3: Product gathers those into one vector before it stores them), and so the
+// same bits as a fixed batch of one through Product. For y = x w and dx = g w^T, assigned and
+// added, without allocating.
+template <class S, int K, int N>
 void run_time_row_as_fixed_row() {
-  using F = Eigen::MatrixXf;
-  const Eigen::Matrix<float, K, N> w = Eigen::Matrix<float, K, N>::Random();
-  const Eigen::Map<const Eigen::Matrix<float, K, N>> w_map(w.data());
-  const Eigen::Matrix<float, 1, K> x = Eigen::Matrix<float, 1, K>::Random();
-  const Eigen::Matrix<float, 1, N> g = Eigen::Matrix<float, 1, N>::Random();
+  using F = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  const Eigen::Matrix<S, K, N> w = Eigen::Matrix<S, K, N>::Random();
+  const Eigen::Map<const Eigen::Matrix<S, K, N>> w_map(w.data());
+  const Eigen::Matrix<S, 1, K> x = Eigen::Matrix<S, 1, K>::Random();
+  const Eigen::Matrix<S, 1, N> g = Eigen::Matrix<S, 1, N>::Random();
   const F x_run = x, g_run = g;  // one row, known only at run time
   for (bool add : {false, true}) {
     const auto mode = add ? tapeless::Write::add : tapeless::Write::assign;
-    const Eigen::Matrix<float, 1, N> y0 = Eigen::Matrix<float, 1, N>::Random();
-    const Eigen::Matrix<float, 1, K> dx0 = Eigen::Matrix<float, 1, K>::Random();
+    const Eigen::Matrix<S, 1, N> y0 = Eigen::Matrix<S, 1, N>::Random();
+    const Eigen::Matrix<S, 1, K> dx0 = Eigen::Matrix<S, 1, K>::Random();
     F y = y0, dx = dx0;  // run-time rows
-    Eigen::Matrix<float, 1, N> y_fixed = y0, y_eigen = y0;
-    Eigen::Matrix<float, 1, K> dx_fixed = dx0, dx_eigen = dx0;
-    tapeless::Product<float> p;
+    Eigen::Matrix<S, 1, N> y_fixed = y0, y_eigen = y0;
+    Eigen::Matrix<S, 1, K> dx_fixed = dx0, dx_eigen = dx0;
+    tapeless::Product<S> p;
     const long allocations = test::allocations_during([&] {
       p.run(y, x_run, w_map, mode);
       p.run(dx, g_run, w_map.transpose(), mode);
@@ -204,12 +205,37 @@ BOOST_AUTO_TEST_CASE(a_run_time_batch_of_one_row_with_a_fixed_weight_gives_a_fix
   static_assert(Eigen::internal::product_type<row4, Eigen::Matrix<float, 4, 16>>::value != gemv &&
                 Eigen::internal::product_type<row16, Eigen::Matrix<float, 16, 3>>::value != gemv &&
                 Eigen::internal::product_type<row16, Eigen::Matrix<float, 16, 16>>::value == gemv);
-  run_time_row_as_fixed_row<4, 16>();
-  run_time_row_as_fixed_row<16, 3>();
-  run_time_row_as_fixed_row<4, 3>();
-  run_time_row_as_fixed_row<16, 16>();
-  run_time_row_as_fixed_row<33, 17>();
-  run_time_row_as_fixed_row<256, 10>();
+  run_time_row_as_fixed_row<float, 4, 16>();
+  run_time_row_as_fixed_row<float, 16, 3>();
+  run_time_row_as_fixed_row<float, 4, 3>();
+  run_time_row_as_fixed_row<float, 16, 16>();
+  run_time_row_as_fixed_row<float, 33, 17>();
+  run_time_row_as_fixed_row<float, 256, 10>();
+  // coefficient-wise products of other widths: not a power of two, 128 bytes, past them
+  run_time_row_as_fixed_row<float, 4, 10>();
+  run_time_row_as_fixed_row<float, 3, 32>();
+  run_time_row_as_fixed_row<float, 2, 33>();
+  run_time_row_as_fixed_row<double, 4, 16>();
+  run_time_row_as_fixed_row<double, 5, 7>();
+}
+
+// A fixed row that is not contiguous (a row of a column-major matrix) or sits in a block still
+// gets Eigen's coefficient-wise product, assigned and added.
+BOOST_AUTO_TEST_CASE(a_small_fixed_row_inside_a_matrix_gets_eigens_bits) {
+  const Eigen::Matrix<float, 4, 16> w = Eigen::Matrix<float, 4, 16>::Random();
+  const Eigen::Matrix<float, 1, 4> x = Eigen::Matrix<float, 1, 4>::Random();
+  for (bool add : {false, true}) {
+    Eigen::Matrix<float, 3, 16> out = Eigen::Matrix<float, 3, 16>::Random();
+    Eigen::Matrix<float, 3, 16> expect = out;
+    auto row = out.row(1);  // inner stride 3
+    tapeless::Product<float> p;
+    p.run(row, x, w, add ? tapeless::Write::add : tapeless::Write::assign);
+    if (add)
+      expect.row(1).noalias() += x * w;
+    else
+      expect.row(1).noalias() = x * w;
+    BOOST_TEST((out.array() == expect.array()).all(), (add ? "added" : "assigned"));
+  }
 }
 
 // The product the unpacked kernel computes (detail/unpacked_gemm.hpp): dst (+)= a b for a plain

@@ -15,7 +15,8 @@
 /// `reserve_transposed`, a larger one (through a transposed copy of x: `unpacked_gemm_at`);
 /// Eigen's GEMM keeps the other weight gradients and batches shorter than a packet. Of the
 /// products Eigen computes without GEMM, small ones of fixed sizes take Eigen's unrolled
-/// coefficient-wise product, small ones known at run time a plain loop
+/// coefficient-wise product (one row of dot products gathered into one vector before it is
+/// stored, `row_at_once`), small ones known at run time a plain loop
 /// (`detail::small_gemm`), and one row (a batch of one, fixed or at run time) times a matrix Eigen
 /// would multiply by GEMV the GEMV kernel, called directly as Eigen's product calls it, with the
 /// same bits; a run-time batch of one row times a weight of fixed size takes the path a fixed
@@ -47,6 +48,8 @@
 #include "tapeless/detail/owned.hpp"
 #include "tapeless/detail/unpacked_gemm.hpp"
 
+#include <bit>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -276,11 +279,57 @@ class Product {
       }
     }
     if constexpr (!own_gemm || !shape::gemm) {
-      if constexpr (W == Write::add)
+      if constexpr (small_row<Dst, A, B>)
+        row_at_once<W>(dst, a, b);
+      else if constexpr (W == Write::add)
         dst.noalias() += a * b;
       else
         dst.noalias() = a * b;
     }
+  }
+
+  /// One fixed row of at most 128 bytes that Eigen computes coefficient by coefficient, each a
+  /// dot product of a and a column of b (its product for small fixed sizes: 1x4 times 4x16, 1x16
+  /// times 16x3). With a row-major b (g w^T) Eigen's own product works in packets already.
+  template <class Dst, class A, class B>
+  static constexpr bool small_row = [] {
+    if constexpr (Dst::RowsAtCompileTime == 1 && Dst::ColsAtCompileTime != Eigen::Dynamic) {
+      constexpr int type = Eigen::internal::product_type<A, B>::value;
+      return !B::IsRowMajor && Dst::ColsAtCompileTime * sizeof(S) <= 128 &&
+             (type == Eigen::CoeffBasedProductMode || type == Eigen::LazyCoeffBasedProductMode);
+    } else {
+      return false;
+    }
+  }();
+  /// dst = a b (or +=) for a small_row product, its coefficients gathered into one vector value
+  /// and stored at once. Written into dst one by one (through a pointer the compiler must assume
+  /// may alias a or b, or into a local row it may keep in memory), each coefficient goes out as
+  /// its own scalar store, and the next op's packet load of the row waits for all of them: a
+  /// failed store forwarding, a third of a 4-16-16-3 inference at batch 1. Not inlined: inlined
+  /// into a large caller, g++ may build the vector in memory after all. Each coefficient is
+  /// Eigen's own (its evaluator of the same coefficient-wise product): the same bits.
+  template <Write W, class Dst, class A, class B>
+  static void row_at_once(Dst& dst, const A& a, const B& b) {
+    constexpr unsigned n = Dst::ColsAtCompileTime;
+    row_at_once<W>(dst, a, b, std::make_integer_sequence<int, static_cast<int>(std::bit_ceil(n))>{});
+  }
+  template <Write W, class Dst, class A, class B, int... J>
+  [[gnu::noinline]] static void row_at_once(Dst& dst, const A& a, const B& b, std::integer_sequence<int, J...>) {
+    constexpr int n = Dst::ColsAtCompileTime, width = sizeof...(J);
+    const auto product = a.lazyProduct(b);
+    const Eigen::internal::evaluator<std::remove_const_t<decltype(product)>> coefficients(product);
+    S values[width];
+#if defined(__GNUC__)
+    using vector [[gnu::vector_size(width * sizeof(S))]] = S;
+    const vector row{(J < n ? coefficients.coeff(0, J) : S(0))...};
+    std::memcpy(values, &row, sizeof row);
+#else
+    ((values[J] = J < n ? coefficients.coeff(0, J) : S(0)), ...);
+#endif
+    if constexpr (W == Write::add)
+      dst += Eigen::Map<const Eigen::Matrix<S, 1, n>>(values);
+    else
+      dst = Eigen::Map<const Eigen::Matrix<S, 1, n>>(values);
   }
 
   /// Whether dst and a are each one contiguous row (a run-time batch of one) and b's coefficients
@@ -306,6 +355,8 @@ class Product {
     const Eigen::Map<const Eigen::Matrix<S, 1, B::RowsAtCompileTime>> x(a.data());
     if constexpr (fixed_row_gemv<decltype(y), decltype(x), B>)
       gemv_row<W>(y, x, b);
+    else if constexpr (small_row<decltype(y), decltype(x), B>)
+      row_at_once<W>(y, x, b);
     else if constexpr (W == Write::add)
       y.noalias() += x * b;
     else
