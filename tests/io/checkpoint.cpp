@@ -10,11 +10,9 @@
 #include "tapeless/network/trainer.hpp"
 
 #include "support/hostile.hpp"
+#include "support/scratch.hpp"
 
 #include <boost/test/unit_test.hpp>
-
-#include <filesystem>
-#include <unistd.h>
 
 using namespace tapeless;
 using Net = Network<Sequential<Linear<5, 12>, Tanh, Linear<12, 3>>>;
@@ -31,8 +29,7 @@ void batch(Train& t, int step) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(resumed_training_is_bit_identical) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("tapeless_ckpt_" + std::to_string(::getpid()))).string();
+  const std::string path = test::scratch_path("checkpoint");
   Net straight(1);
   Train t1(straight);
   Adam a1(straight, {.lr = 0.01, .weight_decay = 1e-3});
@@ -51,8 +48,7 @@ BOOST_AUTO_TEST_CASE(resumed_training_is_bit_identical) {
 }
 
 BOOST_AUTO_TEST_CASE(a_weights_only_file_is_not_a_checkpoint) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("tapeless_weights_" + std::to_string(::getpid()))).string();
+  const std::string path = test::scratch_path("weights");
   Net net(1), other(2);
   save_safetensors(net, path);
   Adam adam(other);

@@ -4,15 +4,14 @@
 #include "tapeless/io/idx.hpp"
 
 #include "support/hostile.hpp"
+#include "support/scratch.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 #include <zlib.h>
 
@@ -20,10 +19,7 @@ using namespace tapeless;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-std::string scratch(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tapeless_idx_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
+std::string scratch(const std::string& name) { return test::scratch_path("idx_" + name); }
 std::string write_plain(const std::string& name, const Bytes& b) {
   const std::string path = scratch(name);
   std::ofstream(path, std::ios::binary)

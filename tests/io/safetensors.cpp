@@ -12,6 +12,7 @@
 #include "tapeless/network/trainer.hpp"
 
 #include "support/hostile.hpp"
+#include "support/scratch.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -29,9 +30,7 @@ using namespace tapeless;
 using Mlp = Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>;
 
 namespace {
-std::string scratch(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tapeless_st_" + std::to_string(::getpid()) + "_" + name)).string();
-}
+std::string scratch(const std::string& name) { return test::scratch_path("st_" + name); }
 std::vector<unsigned char> bytes_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
