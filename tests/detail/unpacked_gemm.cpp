@@ -168,26 +168,35 @@ void check_small(Index m, Index n, Index k, bool a_row_major, bool b_row_major) 
   BOOST_TEST((c_store.bottomRows(2).array() == before.bottomRows(2).array()).all());
 }
 
-// outer_gemm, with a contiguous (packets) and strided (one by one): each product rounded once
+// outer_gemm, with a contiguous (packets) and strided (one by one): each product rounded once.
+// By default b has stride 2 and C three rows more than m; bj = 1 and pad = 0 give the contiguous
+// case. Nothing but C's m x n coefficients is written: not the rows between m and ldc, not the
+// 8 coefficients after C.
 template <bool Add, class S>
-void check_outer(Index m, Index n, Index ai) {
-  const Matrix<S> a_store = Matrix<S>::Random(m * ai, 1), b_store = Matrix<S>::Random(1, 2 * n);
-  const Index ldc = m + 3;
-  Matrix<S> c = Matrix<S>::Random(ldc, n);
-  const Matrix<S> before = c;
-  tapeless::detail::outer_gemm<Add, S>(m, n, a_store.data(), ai, b_store.data(), 2, c.data(), ldc);
-  Index wrong = 0;
+void check_outer(Index m, Index n, Index ai, Index bj = 2, Index pad = 3) {
+  const Matrix<S> a_store = Matrix<S>::Random(m * ai, 1), b_store = Matrix<S>::Random(1, bj * n);
+  const Index ldc = m + pad;
+  Matrix<S> storage = Matrix<S>::Random(ldc * n + 8, 1);
+  const Matrix<S> before = storage;
+  tapeless::detail::outer_gemm<Add, S>(m, n, a_store.data(), ai, b_store.data(), bj, storage.data(), ldc);
+  const auto c = [&](const Matrix<S>& s, Index i, Index j) { return s(j * ldc + i); };
+  Index wrong = 0, touched = 0;
+  for (Index j = 0; j < n; ++j)
+    for (Index i = m; i < ldc; ++i) touched += c(storage, i, j) != c(before, i, j);
+  for (Index e = ldc * n; e < storage.size(); ++e) touched += storage(e) != before(e);
   for (Index j = 0; j < n; ++j)
     for (Index i = 0; i < m; ++i) {
-      const S product = a_store(i * ai) * b_store(2 * j);
+      const S product = a_store(i * ai) * b_store(bj * j);
+      const S old = c(before, i, j), now = c(storage, i, j);
       if (Add)
-        wrong += !within_bound(c(i, j), static_cast<long double>(before(i, j)) + product,
-                               std::fabs(static_cast<long double>(before(i, j))) + std::fabs(product), 1);
+        wrong += !within_bound(now, static_cast<long double>(old) + product,
+                               std::fabs(static_cast<long double>(old)) + std::fabs(product), 1);
       else
-        wrong += c(i, j) != product;
+        wrong += now != product;
     }
-  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " stride " << ai << " add " << Add);
-  BOOST_TEST((c.bottomRows(3).array() == before.bottomRows(3).array()).all());
+  BOOST_TEST(wrong == 0, wrong << " coefficients off, m " << m << " n " << n << " strides " << ai << ", " << bj
+                               << ", ldc " << ldc << " add " << Add);
+  BOOST_TEST(touched == 0, touched << " coefficients written outside C, m " << m << " n " << n << " ldc " << ldc);
 }
 
 // Rows [m - r, m) of one product, computed again as a product of r rows: the same bits, whether
@@ -265,6 +274,22 @@ BOOST_AUTO_TEST_CASE(outer_products_round_each_coefficient_once) {
         check_outer<true, float>(m, n, ai);
         check_outer<false, double>(m, n, ai);
         check_outer<true, double>(m, n, ai);
+      }
+}
+
+// Columns shorter than a packet (m of 1, 2 or 4: dw of a layer of so few inputs at batch 1) in a
+// contiguous C take whole packets across columns: every width of C, the last packet's remainder
+// included, and the strided cases beside them.
+BOOST_AUTO_TEST_CASE(short_columns_across_a_contiguous_destination) {
+  for (Index m : {1, 2, 3, 4})
+    for (Index n : {1, 3, 4, 5, 8, 17, 33, 64})
+      for (Index pad : {0, 1}) {
+        check_outer<false, float>(m, n, 1, 1, pad);
+        check_outer<true, float>(m, n, 1, 1, pad);
+        check_outer<false, double>(m, n, 1, 1, pad);
+        check_outer<true, double>(m, n, 1, 1, pad);
+        check_outer<false, float>(m, n, 2, 1, pad);
+        check_outer<false, float>(m, n, 1, 3, pad);
       }
 }
 

@@ -226,6 +226,28 @@ template <bool Add, class S>
   using namespace Eigen::internal;
   using P = typename packet_traits<S>::type;
   constexpr Eigen::Index L = packet_traits<S>::size;
+  if (ai == 1 && bj == 1 && ldc == m && (m == 1 || m == 2 || (m == 4 && L <= 16)) && m < L && m * n >= L) {
+    // Columns shorter than a packet (dw of a layer of 1, 2 or 4 inputs), C contiguous: whole
+    // packets across columns, a repeated down the packet and each b_j m times (Eigen's
+    // ploaddup/ploadquad), instead of one scalar store per coefficient that the optimizer's
+    // packet loads of dw would then wait for.
+    S repeated[L];
+    for (Eigen::Index l = 0; l < L; l += m)
+      for (Eigen::Index i = 0; i < m; ++i) repeated[l + i] = a[i];
+    const P pa = ploadu<P>(repeated);
+    const Eigen::Index size = m * n;
+    Eigen::Index e = 0;
+    for (; e + L <= size; e += L) {
+      const P pb = m == 1 ? ploadu<P>(b + e) : m == 2 ? ploaddup<P>(b + e / 2) : ploadquad<P>(b + e / 4);
+      const P v = pmul(pa, pb);
+      pstoreu(c + e, Add ? padd(ploadu<P>(c + e), v) : v);
+    }
+    for (; e < size; ++e) {
+      const S v = a[e % m] * b[e / m];
+      c[e] = Add ? c[e] + v : v;
+    }
+    return;
+  }
   for (Eigen::Index j = 0; j < n; ++j) {
     const S w = b[j * bj];
     S* to = c + j * ldc;
