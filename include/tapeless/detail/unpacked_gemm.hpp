@@ -36,6 +36,7 @@
 /// 784 x 256 x 128.
 #pragma once
 
+#include "tapeless/detail/kernel_attributes.hpp"
 #include "tapeless/detail/transpose.hpp"
 
 #include <Eigen/Core>
@@ -217,12 +218,12 @@ void small_gemm(Eigen::Index m, Eigen::Index n, Eigen::Index k, const S* a, Eige
 /// C (m x n, column-major, outer stride ldc) = a b, or += with `Add`: the outer product of a column
 /// a (a[i * ai]) and a row b (b[j * bj]), a product of depth 1 (dw = x^T g at batch 1). Down each
 /// column, packets where a is contiguous: C(i, j) is a_i b_j rounded once, then added to C(i, j)
-/// (the values Eigen's outer product gives). Not inlined: inlined into a caller of fixed sizes,
-/// g++ 12 warns of its scalar loop's iterations on a path that caller never takes
-/// (-Waggressive-loop-optimizations); one call per product.
+/// (the values Eigen's outer product gives). A kernel (TAPELESS_KERNEL): inlined into, or cloned
+/// for, a caller of fixed sizes, g++ 12 warns of its scalar loops' iterations on a path that
+/// caller never takes (-Waggressive-loop-optimizations); one call per product.
 template <bool Add, class S>
-[[gnu::noinline]] void outer_gemm(Eigen::Index m, Eigen::Index n, const S* a, Eigen::Index ai, const S* b,
-                                  Eigen::Index bj, S* c, Eigen::Index ldc) {
+TAPELESS_KERNEL void outer_gemm(Eigen::Index m, Eigen::Index n, const S* a, Eigen::Index ai, const S* b,
+                                Eigen::Index bj, S* c, Eigen::Index ldc) {
   using namespace Eigen::internal;
   using P = typename packet_traits<S>::type;
   constexpr Eigen::Index L = packet_traits<S>::size;
@@ -269,8 +270,8 @@ template <bool Add, class S>
 /// C (k x n, column-major, outer stride ldc) = A^T G, or += with `Add`: A m x k and G m x n
 /// column-major (outer strides lda, ldg). For a small C (the file comment).
 template <bool Add, class S>
-[[gnu::noinline]] void unpacked_gemm_tn(Eigen::Index m, Eigen::Index k, Eigen::Index n, const S* a, Eigen::Index lda,
-                                        const S* g, Eigen::Index ldg, S* c, Eigen::Index ldc) {
+TAPELESS_KERNEL void unpacked_gemm_tn(Eigen::Index m, Eigen::Index k, Eigen::Index n, const S* a, Eigen::Index lda,
+                                      const S* g, Eigen::Index ldg, S* c, Eigen::Index ldc) {
   static_assert(unpacked_scalar<S>);
   Eigen::Index r = 0;
   for (; r + 4 <= k; r += 4) {
