@@ -8,21 +8,17 @@
 #include "tapeless/layers/linear.hpp"
 #include "tapeless/layers/sequential.hpp"
 
+#include "support/scratch.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tapeless;
   using Net = Network<Sequential<Linear<4, 8>, ReLU, Linear<8, 3>>>;
-  // the input goes to a file (the reader takes a path), removed when the process exits
-  static const struct Scratch {
-    std::string path = "/tmp/tapeless_checkpoint_fuzz_" + std::to_string(::getpid());
-    ~Scratch() { std::remove(path.c_str()); }
-  } scratch;
-  const std::string& path = scratch.path;
+  static const std::string path = test::scratch_path("checkpoint_fuzz");  // the reader takes a path
   {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) std::abort();
