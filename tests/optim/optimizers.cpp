@@ -110,12 +110,32 @@ void check_slices_equal_update(Optimizer& whole, Optimizer& sliced, Wide& a, Wid
   BOOST_TEST((b.values().array() == before.array()).all());
 }
 
+/// Sets the L2 cache size Eigen reports (`Eigen::l2CacheSize()`) for the optimizers made in its
+/// scope: Sgd keeps a copy for a one-pass update only where its data fit in L2.
+struct L2Size {
+  std::ptrdiff_t l1 = Eigen::l1CacheSize(), l2 = Eigen::l2CacheSize(), l3 = Eigen::l3CacheSize();
+  explicit L2Size(std::ptrdiff_t bytes) { Eigen::setCpuCacheSizes(l1, bytes, l3); }
+  L2Size(const L2Size&) = delete;
+  L2Size& operator=(const L2Size&) = delete;
+  ~L2Size() { Eigen::setCpuCacheSizes(l1, l2, l3); }
+};
+
 BOOST_AUTO_TEST_CASE(sgd_and_adam_in_slices_equal_one_update) {
   Wide a(3), b(3);
   Sgd s1(a, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}),
       s2(b, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+  BOOST_TEST(s1.saves_copy());  // 42 parameters: update() is one pass, the slices check first
   check_slices_equal_update(s1, s2, a, b);
   BOOST_TEST((s1.velocity().array() == s2.velocity().array()).all());
+  {
+    const L2Size no_room(64);
+    Wide c(3), d(3);
+    Sgd s3(c, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}),
+        s4(d, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+    BOOST_TEST(!s3.saves_copy());  // update() checks first too
+    check_slices_equal_update(s3, s4, c, d);
+    BOOST_TEST((s3.velocity().array() == s4.velocity().array()).all());
+  }
   Wide c(4), d(4);
   Adam a1(c, {.weight_decay = 0.1}), a2(d, {.weight_decay = 0.1});
   check_slices_equal_update(a1, a2, c, d);
@@ -150,6 +170,50 @@ void expect_failed_update_undone(MakeOptimizer make, S bad) {
   }
 }
 
+// Sgd saves a copy where the weights, the velocity, their copies and the gradient (5 vectors; 3
+// without momentum) fit in L2, and its update is then one pass; it checks first otherwise. Either
+// way the same bits, and a failed update changes nothing.
+BOOST_AUTO_TEST_CASE(sgd_saves_a_copy_where_its_data_fit_in_l2) {
+  constexpr std::ptrdiff_t n = 42, bytes = n * sizeof(float);
+  const SgdOptions plain{.lr = 0.1, .weight_decay = 0.01}, momentum{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01};
+  auto run = [&](std::ptrdiff_t l2, const SgdOptions& o, bool saves) {
+    Wide a(3), b(3);
+    auto make = [&](Wide& net, std::ptrdiff_t size) {
+      const L2Size cache(size);
+      return Sgd(net, o);
+    };
+    Sgd s1 = make(a, l2), s2 = make(b, 1);  // s2: no copy, two passes
+    BOOST_TEST(s1.saves_copy() == saves, "L2 " << l2 << ", momentum " << o.momentum);
+    BOOST_TEST(!s2.saves_copy());
+    for (int t = 1; t <= 3; ++t) {
+      a.gradients().setLinSpaced(-1.0f * static_cast<float>(t), 2.0f);
+      b.gradients() = a.gradients();
+      BOOST_TEST_REQUIRE(s1.update(a));
+      BOOST_TEST_REQUIRE(s2.update(b));
+      BOOST_TEST((a.values().array() == b.values().array()).all(), "L2 " << l2 << ", step " << t);
+      BOOST_TEST((s1.velocity().array() == s2.velocity().array()).all());
+    }
+    for (const Index at : {Index{0}, Index{17}, n - 1}) {  // first, inside a packet, last
+      a.gradients().setLinSpaced(2.0f, -1.0f);
+      a.gradients()(at) = std::nanf("");
+      const Eigen::VectorXf w = a.values(), v = s1.velocity();
+      BOOST_TEST(!s1.update(a));
+      BOOST_TEST((a.values().array() == w.array()).all(), "L2 " << l2 << ", NaN at " << at);
+      BOOST_TEST((s1.velocity().array() == v.array()).all(), "L2 " << l2 << ", NaN at " << at);
+    }
+    return s1;
+  };
+  run(5 * bytes, momentum, true);
+  run(5 * bytes - 1, momentum, false);
+  run(5 * bytes - 1, plain, true);
+  run(3 * bytes, plain, true);
+  run(3 * bytes - 1, plain, false);
+  // Room for the weights' copy only: momentum set later falls back to two passes.
+  Sgd later = run(3 * bytes, plain, true);
+  later.set_options(momentum);
+  BOOST_TEST(!later.saves_copy());
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {
   auto sgd = [](const SgdOptions& o) { return [o](auto& net) { return Sgd(net, o); }; };
   auto adam = [](const AdamOptions& o) { return [o](auto& net) { return Adam(net, o); }; };
@@ -163,6 +227,12 @@ BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {
   // a finite gradient whose update is not: lr g past FLT_MAX; Adam's g^2 past it
   expect_failed_update_undone<float>(sgd({.lr = 10}), 3e38f);
   expect_failed_update_undone<float>(sgd({.lr = 10, .momentum = 0.9}), -3e38f);
+  {  // and Sgd's two passes, where its data do not fit in L2 (a copy above: one pass)
+    const L2Size no_room(64);
+    expect_failed_update_undone<float>(sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01}), finf);
+    expect_failed_update_undone<double>(sgd({.lr = 0.1}), dnan);
+    expect_failed_update_undone<float>(sgd({.lr = 10}), 3e38f);
+  }
   expect_failed_update_undone<float>(adam({.weight_decay = 1}), 3e38f);
 }
 

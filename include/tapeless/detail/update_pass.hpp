@@ -16,8 +16,9 @@
 /// - `Pass::commit` stores the new values (and reports true: it follows a check);
 /// - `Pass::save_and_commit` first stores the old values into `saved` (U vectors), then the new
 ///   ones: copying `saved` back undoes the pass, bit for bit.
-/// Sgd checks, then commits (two passes of a few loads each, no copy); Adam, whose kernel is a
-/// square root and a division, saves and commits in one pass and undoes on failure.
+/// Sgd saves and commits in one pass where its data fit in the L2 cache, and checks, then commits
+/// (two passes of a few loads each, no copy) above that; Adam, whose kernel is a square root and
+/// a division, saves and commits in one pass and undoes on failure.
 ///
 /// Every coefficient goes through the packet code, the last ones too: a tail shorter than a
 /// packet is covered by the last full packet, which overlaps the loop's last coefficients and is

@@ -18,9 +18,10 @@
 ///
 /// A step whose loss, gradient or update is not finite does not touch the weights (nor the
 /// optimizer's state): `step()` reports it. The built-in optimizers test the update itself, which
-/// covers the gradients too, so an unclipped step needs no separate pass over them: Sgd checks
-/// its update, then commits it; Adam applies it in one pass that saves what it overwrites, and
-/// undoes it if it is not finite (detail/update_pass.hpp).
+/// covers the gradients too, so an unclipped step needs no separate pass over them: Adam (and
+/// Sgd, where its data fit in the L2 cache) applies it in one pass that saves what it
+/// overwrites, and undoes it if it is not finite; a larger Sgd checks its update, then commits
+/// it (detail/update_pass.hpp).
 #pragma once
 
 #include "tapeless/core/error.hpp"
