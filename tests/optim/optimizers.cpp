@@ -208,10 +208,14 @@ BOOST_AUTO_TEST_CASE(sgd_saves_a_copy_where_its_data_fit_in_l2) {
   run(5 * bytes - 1, plain, true);
   run(3 * bytes, plain, true);
   run(3 * bytes - 1, plain, false);
-  // Room for the weights' copy only: momentum set later falls back to two passes.
-  Sgd later = run(3 * bytes, plain, true);
+  // The copy is sized for the options at construction: the weights' alone without momentum, so
+  // momentum set later falls back to two passes; with momentum, both, enough for either.
+  Sgd later = run(5 * bytes, plain, true);
   later.set_options(momentum);
   BOOST_TEST(!later.saves_copy());
+  Sgd without = run(5 * bytes, momentum, true);
+  without.set_options(plain);
+  BOOST_TEST(without.saves_copy());
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_update_is_undone_wherever_it_fails) {

@@ -47,7 +47,7 @@ class Sgd {
   explicit Sgd(const Net& net, SgdOptions o = {})
       : options_(checked(o)),
         velocity_(vector_type::Zero(net.values().size())),
-        saved_(copy_size(net.values().size())) {}
+        saved_(copy_size(net.values().size(), options_.momentum)) {}
 
   /// Updates `w` in place from its gradient `g`; returns false, changing nothing, if the update
   /// is not finite (a non-finite gradient included). Throws shape_error, changing nothing, if `w`
@@ -69,8 +69,9 @@ class Sgd {
   }
 
   /// Whether `update` runs as one pass that saves a copy of the weights (and velocity) it
-  /// overwrites (the data fit in the L2 cache), rather than a check pass and a commit pass. With
-  /// momentum set later, that needs room for both copies; without it, `update` checks first.
+  /// overwrites (the data fit in the L2 cache), rather than a check pass and a commit pass. The
+  /// copy is sized at construction for the options given then: momentum turned on later by
+  /// `set_options` finds no room for the velocity's copy, and `update` checks first.
   bool saves_copy() const noexcept { return saved_.size() >= (plan().mu == 0 ? 1 : 2) * velocity_.size(); }
 
   /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
@@ -105,11 +106,11 @@ class Sgd {
   const vector_type& velocity() const noexcept { return velocity_; }
 
  private:
-  // Room for the copies of the weights and the velocity (2n), or of the weights only (n), where
-  // they, the values and the gradient fit in the L2 cache; none otherwise.
-  static Index copy_size(Index n) {
-    const auto fits = [&](Index vectors) { return vectors * n * Index{sizeof(S)} <= Index{Eigen::l2CacheSize()}; };
-    return fits(5) ? 2 * n : fits(3) ? n : 0;
+  // Room for the copies of what update() overwrites, the weights (and the velocity, with
+  // momentum), where those, their copies and the gradient fit in the L2 cache; none otherwise.
+  static Index copy_size(Index n, double momentum) {
+    const Index kept = momentum == 0 ? 1 : 2;
+    return (2 * kept + 1) * n * Index{sizeof(S)} <= Index{Eigen::l2CacheSize()} ? kept * n : 0;
   }
 
   static SgdOptions checked(const SgdOptions& o) {
