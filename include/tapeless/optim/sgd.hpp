@@ -14,10 +14,10 @@
 ///   the saved values back (Adam's way). That copy is kept from construction (`saves_copy()`).
 /// - above that, a pass computes every new value and tests it, and only if all are finite a
 ///   second pass computes and stores them: no copy, and a pass that saves a copy stores twice per
-///   coefficient, which measured slower once the data spills from L2 (784-128-64-10, batch 1,
-///   110k parameters: 18.7 against 16.5 us a step).
+///   coefficient, which measured slower once the data spill from L2 (784-128-64-10, batch 1,
+///   109k parameters: 18.5-19.5 against 16.5-18.3 us a step).
 /// In cache the second pass is what costs: at batch 1 the one pass took a 64-64-64-10 step from
-/// 1.53 to 1.37 us and a 256-128-64-10 step from 6.6 to 5.1 us (bench/analysis.md, stop 32).
+/// 1.54 to 1.37 us and a 256-128-64-10 step from 6.6 to 5.1-5.5 us (bench/analysis.md, stop 32).
 #pragma once
 
 #include "tapeless/core/shape.hpp"
