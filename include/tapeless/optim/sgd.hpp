@@ -56,7 +56,7 @@ class Sgd {
     detail::require_update_sizes("Sgd", w.size(), g.size(), velocity_.size());
     const Plan p = plan();
     const Index n = w.size();
-    if (saves_copy()) {
+    if (saves_copy(p)) {
       if (pass<detail::Pass::save_and_commit>(p, w.data(), g.data(), velocity_.data(), 0, n, saved_.data()))
         return true;
       std::copy_n(saved_.data(), n, w.data());
@@ -72,7 +72,7 @@ class Sgd {
   /// overwrites (the data fit in the L2 cache), rather than a check pass and a commit pass. The
   /// copy is sized at construction for the options given then: momentum turned on later by
   /// `set_options` finds no room for the velocity's copy, and `update` checks first.
-  bool saves_copy() const noexcept { return saved_.size() >= (plan().mu == 0 ? 1 : 2) * velocity_.size(); }
+  bool saves_copy() const noexcept { return saves_copy(plan()); }
 
   /// The update in slices, for a caller that runs them on several threads (ParallelTrainer):
   /// `plan()` once; `check` every slice [first, first + n) of the parameters; only if every
@@ -112,6 +112,8 @@ class Sgd {
     const Index kept = momentum == 0 ? 1 : 2;
     return (2 * kept + 1) * n * Index{sizeof(S)} <= Index{Eigen::l2CacheSize()} ? kept * n : 0;
   }
+
+  bool saves_copy(const Plan& p) const noexcept { return saved_.size() >= (p.mu == 0 ? 1 : 2) * velocity_.size(); }
 
   static SgdOptions checked(const SgdOptions& o) {
     detail::require_rate<S>("Sgd", "lr", o.lr);
