@@ -2,10 +2,9 @@
 /// @brief The umbrella header: all of tapeless but io/. What each part needs:
 /// - everything included here: Eigen 3.4 and Boost's headers (Hana), through `tapeless::tapeless`;
 /// - io/idx.hpp (IDX files, gzip or plain): zlib;
-/// - io/safetensors.hpp and io/checkpoint.hpp: nlohmann-json 3;
-/// - io/file.hpp: nothing more.
+/// - io/safetensors.hpp, io/checkpoint.hpp, io/json.hpp and io/file.hpp: nothing more.
 /// Include io/ headers yourself and link `tapeless::io` (find_package(tapeless COMPONENTS io)),
-/// which brings zlib and nlohmann-json. network/parallel_trainer.hpp (training on several threads)
+/// which brings zlib. network/parallel_trainer.hpp (training on several threads)
 /// is not included either: it brings <thread> and <barrier>, which a single-threaded program
 /// should not pay for; include it yourself.
 #pragma once

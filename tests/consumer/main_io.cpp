@@ -1,5 +1,5 @@
-// A downstream project using io/ through tapeless::io alone: a safetensors round trip
-// (nlohmann-json) and a gzip IDX read (zlib) of a file that does not exist, refused by name.
+// A downstream project using io/ through tapeless::io alone: a safetensors round trip and a
+// gzip IDX read (zlib) of a file that does not exist, refused by name.
 #include <string>
 #include <tapeless/io/idx.hpp>
 #include <tapeless/io/safetensors.hpp>

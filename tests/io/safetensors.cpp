@@ -290,16 +290,8 @@ BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
   std::ofstream(tiny, std::ios::binary).write("\x01\x02\x03\x04", 4);
   expect(tiny, "truncated: the 8-byte header length is missing (the file has 4 bytes)");
   expect(raw_file("long", "{}", {}, 1000), "header length 1000 is larger than the rest of the file (2 bytes)");
-  expect(
-      raw_file("json", "{\"0.weight\": [", {}), "the header is not valid JSON (" + [] {
-        try {
-          const auto j = nlohmann::json::parse("{\"0.weight\": [");
-          (void)j;
-        } catch (const nlohmann::json::exception& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      }() + ")");
+  expect(raw_file("json", "{\"0.weight\": [", {}),
+         "the header is not valid JSON (at byte 14: expected a value, found the end of the text)");
   expect(raw_file("dtype", mlp_header({{"2.bias", R"({"dtype":"I32","shape":[3],"data_offsets":[256,268]})"}}),
                   floats(67)),
          "tensor '2.bias': dtype I32 is not supported (F16, BF16, F32, F64)");

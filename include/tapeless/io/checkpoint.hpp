@@ -27,15 +27,16 @@ void save_checkpoint(const Net& net, const Adam<typename Net::scalar_type>& adam
     throw safetensors_error("tapeless: " + path + ": the optimizer state is not finite; not saved");
   const auto n = static_cast<std::uint64_t>(net.values().size());
   const std::string dtype = std::is_same_v<S, float> ? "F32" : "F64";
-  nlohmann::json header = detail::parameter_header(net, {}, dtype);
-  std::vector<unsigned char> data;
-  for (const auto* v : {&net.values(), &adam.first_moment(), &adam.second_moment()}) detail::append_bytes(data, *v);
-  header["optimizer.m"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {n * sizeof(S), 2 * n * sizeof(S)}}};
-  header["optimizer.v"] = {{"dtype", dtype}, {"shape", {n}}, {"data_offsets", {2 * n * sizeof(S), 3 * n * sizeof(S)}}};
-  header["__metadata__"] = {{"optimizer", "adam"},
-                            {"optimizer.step", std::to_string(adam.step_count())},
-                            {architecture_key, Net::architecture()}};
-  write_safetensors(path, header, data);
+  Safetensors file;
+  file.tensors = detail::parameter_tensors(net, {}, dtype);
+  for (const auto* v : {&net.values(), &adam.first_moment(), &adam.second_moment()})
+    detail::append_bytes(file.data, *v);
+  file.tensors.push_back({"optimizer.m", dtype, {n}, n * sizeof(S), 2 * n * sizeof(S)});
+  file.tensors.push_back({"optimizer.v", dtype, {n}, 2 * n * sizeof(S), 3 * n * sizeof(S)});
+  file.metadata = {{"optimizer", "adam"},
+                   {"optimizer.step", std::to_string(adam.step_count())},
+                   {architecture_key, Net::architecture()}};
+  write_safetensors(path, file);
 }
 
 template <class Net>

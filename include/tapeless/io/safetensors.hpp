@@ -20,12 +20,14 @@
 /// file in the same directory, flushes it to disk and renames it over the target: a failed or
 /// interrupted save leaves the previous file as it was.
 ///
-/// Needs nlohmann-json (Debian nlohmann-json3-dev), header-only.
+/// The header's JSON is read and written by io/json.hpp (no JSON library: bench/analysis.md,
+/// stop 33).
 #pragma once
 
 #include "tapeless/detail/finite.hpp"
 #include "tapeless/detail/float16.hpp"
 #include "tapeless/io/file.hpp"
+#include "tapeless/io/json.hpp"
 #include "tapeless/network/network.hpp"
 
 #include <Eigen/Core>
@@ -35,13 +37,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -140,11 +137,203 @@ inline bool valid_tensor_name(const std::string& name) {
 }
 }  // namespace detail
 
+namespace detail {
+/// A header's problem, without the file's name (parse_safetensors and write_safetensors add it).
+class bad_header : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The index of the first tensor (in file order) whose name repeats an earlier one, or
+/// tensors.size(). Sorted, not compared pairwise: a 100 MB header holds millions of names.
+inline std::size_t repeated_name(const std::vector<SafetensorsTensor>& tensors) {
+  std::vector<std::size_t> order(tensors.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const int c = tensors[a].name.compare(tensors[b].name);
+    return c < 0 || (c == 0 && a < b);
+  });
+  std::size_t first = tensors.size();
+  for (std::size_t i = 1; i < order.size(); ++i)
+    if (tensors[order[i]].name == tensors[order[i - 1]].name) first = std::min(first, order[i]);
+  return first;
+}
+
+/// `%g` of a value, for messages.
+inline std::string short_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+/// One tensor's entry (the reader is at its value): dtype, shape and data_offsets, each once;
+/// other members are skipped. Throws bad_header or json::json_error.
+inline SafetensorsTensor read_tensor(json::Reader& in, std::string name, std::uint64_t data_size) {
+  auto bad = [&](const std::string& what) { return bad_header("tensor '" + name + "': " + what); };
+  if (!valid_tensor_name(name)) throw bad("is not a valid tensor name (non-empty dotted parts, no control characters)");
+  if (in.peek() != '{') throw bad("needs dtype, shape and data_offsets");
+  SafetensorsTensor t;
+  bool has_dtype = false, has_shape = false, has_offsets = false;
+  auto once = [&](bool& seen, const std::string& key) {
+    if (seen) throw bad("names '" + key + "' twice");
+    seen = true;
+  };
+  auto read_unsigned = [&](const char* what) {
+    if (in.peek() != '-' && (in.peek() < '0' || in.peek() > '9')) throw bad(what);
+    const json::Number n = in.number();
+    if (!n.is_unsigned) throw bad(what);
+    return n.value;
+  };
+  if (in.begin_object()) do {
+      const std::string key = in.key();
+      if (key == "dtype") {
+        once(has_dtype, key);
+        if (in.peek() != '"') throw bad("dtype is not a string");
+        t.dtype = in.string();
+        if (dtype_size(t.dtype) == 0) throw bad("dtype " + t.dtype + " is not supported (F16, BF16, F32, F64)");
+      } else if (key == "shape") {
+        once(has_shape, key);
+        if (in.peek() != '[') throw bad("shape is not an array");
+        if (in.begin_array()) do
+            t.shape.push_back(read_unsigned("shape holds a value that is not a non-negative integer"));
+          while (in.next_element());
+      } else if (key == "data_offsets") {
+        once(has_offsets, key);
+        const char* what = "data_offsets is not a pair of non-negative integers";
+        if (in.peek() != '[' || !in.begin_array()) throw bad(what);
+        t.begin = read_unsigned(what);
+        if (!in.next_element()) throw bad(what);
+        t.end = read_unsigned(what);
+        if (in.next_element()) throw bad(what);
+      } else {
+        in.skip_value(3);
+      }
+    } while (in.next_member());
+  if (!has_dtype || !has_shape || !has_offsets) throw bad("needs dtype, shape and data_offsets");
+  std::uint64_t need = dtype_size(t.dtype);
+  std::vector<std::uint64_t> prefix;
+  for (const std::uint64_t d : t.shape) {
+    prefix.push_back(d);
+    if (!multiply(need, d, need))
+      throw bad("shape " + shape_string(prefix) + "... of " + t.dtype + " overflows 64 bits of bytes");
+  }
+  if (t.begin > t.end || t.end > data_size)
+    throw bad("data offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] lie outside the " +
+              std::to_string(data_size) + " bytes of data");
+  if (t.end - t.begin != need)
+    throw bad("shape " + shape_string(t.shape) + " of " + t.dtype + " needs " + std::to_string(need) +
+              " bytes, its offsets hold " + std::to_string(t.end - t.begin));
+  t.name = std::move(name);
+  return t;
+}
+
+/// The tensors and metadata of a header's JSON text, checked against `data_size` bytes of data
+/// (see parse_safetensors). Throws json::json_error if the text is not JSON, else bad_header.
+inline void read_header(std::string_view text, std::uint64_t data_size, Safetensors& out);
+
+/// read_header's work, which may find a problem of content before one of syntax further on.
+inline void read_header_entries(std::string_view text, std::uint64_t data_size, Safetensors& out) {
+  json::Reader in(text);
+  if (in.peek() != '{') throw bad_header("the header is not a JSON object");
+  int metadata = 0;
+  if (in.begin_object()) do {
+      std::string name = in.key();
+      if (name != "__metadata__") {
+        out.tensors.push_back(read_tensor(in, std::move(name), data_size));
+        continue;
+      }
+      if (++metadata > 1) throw bad_header("the header names '__metadata__' twice");
+      if (in.peek() != '{') throw bad_header("__metadata__ is not an object");
+      if (in.begin_object()) do {
+          std::string key = in.key();
+          if (in.peek() != '"') throw bad_header("__metadata__ value '" + key + "' is not a string");
+          std::string value = in.string();
+          if (!out.metadata.emplace(key, std::move(value)).second)
+            throw bad_header("__metadata__ names '" + key + "' twice");
+        } while (in.next_member());
+    } while (in.next_member());
+  in.finish();
+  if (const auto i = repeated_name(out.tensors); i != out.tensors.size())
+    throw bad_header("the header names '" + out.tensors[i].name + "' twice");
+  std::sort(out.tensors.begin(), out.tensors.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < out.tensors.size(); ++i) {
+    const auto& t = out.tensors[i];
+    if (t.begin < covered)
+      throw bad_header("tensors '" + out.tensors[i - 1].name + "' and '" + t.name + "' overlap in the data");
+    if (t.begin > covered)
+      throw bad_header("bytes " + std::to_string(covered) + ".." + std::to_string(t.begin) +
+                       " of the data belong to no tensor");
+    covered = t.end;
+  }
+  if (covered != data_size)
+    throw bad_header("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) +
+                     " of the data belong to no tensor");
+}
+
+inline void read_header(std::string_view text, std::uint64_t data_size, Safetensors& out) {
+  try {
+    read_header_entries(text, data_size, out);
+  } catch (const bad_header&) {
+    json::Reader all(text);  // text that is not JSON is named so, whatever else is wrong with it
+    all.skip_value(1);
+    all.finish();
+    throw;
+  }
+}
+
+/// The header of `file` as written: compact JSON, keys in byte order (the tensors' fields too),
+/// "__metadata__" only if there is metadata, padded with spaces to a multiple of 8 bytes as the
+/// reference writer pads it. Throws json::json_error for a name or value that is not UTF-8.
+inline std::string header_text(const Safetensors& file) {
+  std::vector<std::pair<std::string, std::string>> entries;  // key, its value's JSON
+  entries.reserve(file.tensors.size() + 1);
+  for (const SafetensorsTensor& t : file.tensors) {
+    // appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on "," + std::string
+    std::string v = "{\"data_offsets\":[";
+    v += std::to_string(t.begin);
+    v += ',';
+    v += std::to_string(t.end);
+    v += "],\"dtype\":";
+    json::write_string(v, t.dtype);
+    v += ",\"shape\":[";
+    for (std::size_t i = 0; i < t.shape.size(); ++i) {
+      if (i) v += ',';
+      v += std::to_string(t.shape[i]);
+    }
+    v += "]}";
+    entries.emplace_back(t.name, std::move(v));
+  }
+  if (!file.metadata.empty()) {
+    std::string v = "{";
+    for (const auto& [key, value] : file.metadata) {
+      if (v.size() > 1) v += ',';
+      json::write_string(v, key);
+      v += ':';
+      json::write_string(v, value);
+    }
+    entries.emplace_back("__metadata__", v + "}");
+  }
+  std::sort(entries.begin(), entries.end());
+  std::string text = "{";
+  for (const auto& [key, value] : entries) {
+    if (text.size() > 1) text += ',';
+    json::write_string(text, key);
+    text += ':';
+    text += value;
+  }
+  text += '}';
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+}  // namespace detail
+
 /// Parses and validates the bytes of a safetensors file; throws safetensors_error naming
 /// `source` (the file) and the problem. Besides the offsets, it refuses a header over 100 MB, a
 /// header that is not exactly one JSON object followed by space padding (a NUL byte or trailing
-/// text), duplicate or malformed tensor names, and shapes whose byte size overflows 64 bits; so
-/// `values()` of every tensor of a parsed file is bounded by the file's size.
+/// text) or that nests deeper than 64 levels, a key repeated in any object, malformed tensor
+/// names, and shapes whose byte size overflows 64 bits; so `values()` of every tensor of a
+/// parsed file is bounded by the file's size.
 inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, const std::string& source) {
   auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
   if (bytes.size() < 8)
@@ -164,83 +353,16 @@ inline Safetensors parse_safetensors(const std::vector<unsigned char>& bytes, co
     throw fail("the header holds a NUL byte at offset " + std::to_string(nul - header_begin));
   while (header_end != header_begin && *(header_end - 1) == ' ') --header_end;  // the format's padding
   if (header_begin == header_end || *header_begin != '{') throw fail("the header does not start with a JSON object");
-  nlohmann::json header;
-  std::string duplicate;
-  std::vector<std::string> keys;
-  try {
-    header = nlohmann::json::parse(header_begin, header_end,
-                                   [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-                                     if (event == nlohmann::json::parse_event_t::key && depth == 1) {
-                                       const std::string key = parsed.get<std::string>();
-                                       if (duplicate.empty() && std::find(keys.begin(), keys.end(), key) != keys.end())
-                                         duplicate = key;
-                                       keys.push_back(key);
-                                     }
-                                     return true;
-                                   });
-  } catch (const nlohmann::json::exception& e) {
-    throw fail(std::string("the header is not valid JSON (") + e.what() + ")");
-  }
-  if (!header.is_object()) throw fail("the header is not a JSON object");
-  if (!duplicate.empty()) throw fail("the header names '" + duplicate + "' twice");
   Safetensors out;
-  const std::uint64_t data_size = bytes.size() - 8 - n;
-  for (const auto& item : header.items()) {
-    const std::string name = item.key();  // not a structured binding: clang 14 cannot capture those
-    const nlohmann::json& entry = item.value();
-    if (name == "__metadata__") {
-      if (!entry.is_object()) throw fail("__metadata__ is not an object");
-      for (const auto& [k, v] : entry.items()) {
-        if (!v.is_string()) throw fail("__metadata__ value '" + k + "' is not a string");
-        out.metadata[k] = v.get<std::string>();
-      }
-      continue;
-    }
-    auto bad = [&](const std::string& what) { return fail("tensor '" + name + "': " + what); };
-    if (!detail::valid_tensor_name(name))
-      throw bad("is not a valid tensor name (non-empty dotted parts, no control characters)");
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
-      throw bad("needs dtype, shape and data_offsets");
-    SafetensorsTensor t;
-    t.name = name;
-    if (!entry["dtype"].is_string()) throw bad("dtype is not a string");
-    t.dtype = entry["dtype"].get<std::string>();
-    if (detail::dtype_size(t.dtype) == 0) throw bad("dtype " + t.dtype + " is not supported (F16, BF16, F32, F64)");
-    if (!entry["shape"].is_array()) throw bad("shape is not an array");
-    std::uint64_t need = detail::dtype_size(t.dtype);
-    for (const auto& d : entry["shape"]) {
-      if (!d.is_number_unsigned()) throw bad("shape holds a value that is not a non-negative integer");
-      t.shape.push_back(d.get<std::uint64_t>());
-      if (!detail::multiply(need, t.shape.back(), need))
-        throw bad("shape " + detail::shape_string(t.shape) + "... of " + t.dtype + " overflows 64 bits of bytes");
-    }
-    const auto& off = entry["data_offsets"];
-    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-      throw bad("data_offsets is not a pair of non-negative integers");
-    t.begin = off[0].get<std::uint64_t>();
-    t.end = off[1].get<std::uint64_t>();
-    if (t.begin > t.end || t.end > data_size)
-      throw bad("data offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] lie outside the " +
-                std::to_string(data_size) + " bytes of data");
-    if (t.end - t.begin != need)
-      throw bad("shape " + detail::shape_string(t.shape) + " of " + t.dtype + " needs " + std::to_string(need) +
-                " bytes, its offsets hold " + std::to_string(t.end - t.begin));
-    out.tensors.push_back(std::move(t));
+  try {
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + 8,
+                                static_cast<std::size_t>(header_end - header_begin));
+    detail::read_header(text, bytes.size() - 8 - n, out);
+  } catch (const detail::json::json_error& e) {
+    throw fail(std::string("the header is not valid JSON (") + e.what() + ")");
+  } catch (const detail::bad_header& e) {
+    throw fail(e.what());
   }
-  std::sort(out.tensors.begin(), out.tensors.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
-  std::uint64_t covered = 0;
-  for (std::size_t i = 0; i < out.tensors.size(); ++i) {
-    const auto& t = out.tensors[i];
-    if (t.begin < covered)
-      throw fail("tensors '" + out.tensors[i - 1].name + "' and '" + t.name + "' overlap in the data");
-    if (t.begin > covered)
-      throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(t.begin) +
-                 " of the data belong to no tensor");
-    covered = t.end;
-  }
-  if (covered != data_size)
-    throw fail("bytes " + std::to_string(covered) + ".." + std::to_string(data_size) +
-               " of the data belong to no tensor");
   out.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), bytes.end());
   return out;
 }
@@ -255,23 +377,33 @@ inline Safetensors read_safetensors(const std::string& path, std::uint64_t max_b
   return parse_safetensors(detail::read_regular_file(path, max_bytes, fail), path);
 }
 
-/// Writes `header` (a JSON object) and `data` as a safetensors file, atomically (io/file.hpp: an
-/// exclusively created temporary file in the same directory, flushed to disk, given the
-/// target's permissions and renamed over it; a symlinked target is followed). On any failure the
-/// temporary file is removed, `path` is left as it was, and safetensors_error is thrown with the
-/// system's reason.
-inline void write_safetensors(const std::string& path, const nlohmann::json& header,
-                              const std::vector<unsigned char>& data) {
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes, as the reference writer
+/// Writes `file` (its tensors, metadata and data) as a safetensors file, atomically (io/file.hpp:
+/// an exclusively created temporary file in the same directory, flushed to disk, given the
+/// target's permissions and renamed over it; a symlinked target is followed). What is written
+/// is what parse_safetensors accepts: a file it would refuse (overlapping or uncovered data, a
+/// repeated or malformed name, a name or metadata that is not UTF-8) is not written. On any
+/// failure the temporary file is removed, `path` is left as it was, and safetensors_error is
+/// thrown naming the problem (and the system's reason).
+inline void write_safetensors(const std::string& path, const Safetensors& file) {
+  auto fail = [&](const std::string& what) {
+    return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
+  };
+  std::string text;
+  try {
+    text = detail::header_text(file);
+    Safetensors check;  // the header as a reader sees it
+    detail::read_header(text, file.data.size(), check);
+  } catch (const detail::json::json_error& e) {
+    throw fail(std::string("not written: a name or metadata is not valid UTF-8 (") + e.what() + ")");
+  } catch (const detail::bad_header& e) {
+    throw fail(std::string("not written: ") + e.what());
+  }
   char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
-  detail::write_file_atomically(
-      path,
-      {std::string_view(length, 8), text, std::string_view(reinterpret_cast<const char*>(data.data()), data.size())},
-      [&](const std::string& what) {
-        return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
-      });
+  detail::write_file_atomically(path,
+                                {std::string_view(length, 8), text,
+                                 std::string_view(reinterpret_cast<const char*>(file.data.data()), file.data.size())},
+                                fail);
 }
 
 /// Options of load_safetensors.
@@ -303,24 +435,22 @@ inline std::string file_name(const ParameterInfo& p, const std::map<std::string,
 }  // namespace detail
 
 namespace detail {
-/// The safetensors header entries of a network's parameters (PyTorch layout, the network's
-/// scalar type), with data offsets into its values buffer, which is written first and as is:
-/// a column-major In x Out weight read in order is its transpose, row-major [Out, In].
+/// The safetensors entries of a network's parameters (PyTorch layout, `dtype`), with data
+/// offsets into its values buffer, which is written first and as is: a column-major In x Out
+/// weight read in order is its transpose, row-major [Out, In].
 template <class Net>
-nlohmann::json parameter_header(const Net& net, const std::map<std::string, std::string>& names,
-                                const std::string& dtype) {
+std::vector<SafetensorsTensor> parameter_tensors(const Net& net, const std::map<std::string, std::string>& names,
+                                                 const std::string& dtype) {
   using S = typename Net::scalar_type;
   static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>, "safetensors: float or double networks");
   const std::uint64_t size = dtype_size(dtype);
-  nlohmann::json header = nlohmann::json::object();
+  std::vector<SafetensorsTensor> tensors;
   for (const ParameterInfo& p : net.parameters()) {
     const auto begin = static_cast<std::uint64_t>(p.offset) * size;
-    header[file_name(p, names)] = {
-        {"dtype", dtype},
-        {"shape", torch_shape(p)},
-        {"data_offsets", {begin, begin + static_cast<std::uint64_t>(p.rows * p.cols) * size}}};
+    tensors.push_back({file_name(p, names), dtype, torch_shape(p), begin,
+                       begin + static_cast<std::uint64_t>(p.rows * p.cols) * size});
   }
-  return header;
+  return tensors;
 }
 
 /// The bytes of `v` appended to `data`.
@@ -343,9 +473,7 @@ void convert_checked(const std::vector<double>& v, S* out, bool allow_non_finite
       throw fail("has a non-finite value (" + std::to_string(v[i]) + ") at flat index " + std::to_string(i) +
                  "; refused (LoadOptions::allow_non_finite accepts it)");
     if (!allow_non_finite && std::abs(v[i]) > largest) {
-      std::ostringstream value;
-      value << v[i];
-      throw fail("has a value (" + value.str() + ") at flat index " + std::to_string(i) +
+      throw fail("has a value (" + short_number(v[i]) + ") at flat index " + std::to_string(i) +
                  " outside the range of the network's scalar type; refused (LoadOptions::allow_non_finite accepts it "
                  "as infinity)");
     }
@@ -401,10 +529,9 @@ void append_converted(std::vector<unsigned char>& data, const Net& net, const st
   auto refuse = [&](Index i, double value) {
     for (const ParameterInfo& p : net.parameters())
       if (i >= p.offset && i < p.offset + p.rows * p.cols) {
-        std::ostringstream text;
-        text << value;
-        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name + "' has the value " + text.str() +
-                                " at flat index " + std::to_string(i - p.offset) + ", beyond the range of " + dtype +
+        throw safetensors_error("tapeless: " + path + ": parameter '" + p.name + "' has the value " +
+                                short_number(value) + " at flat index " + std::to_string(i - p.offset) +
+                                ", beyond the range of " + dtype +
                                 "; not saved, the previous file, if any, is unchanged");
       }
     throw std::logic_error("tapeless::save_safetensors: a value outside every parameter");
@@ -444,16 +571,15 @@ void save_safetensors(const Net& net, const std::string& path, const std::map<st
                       const std::map<std::string, std::string>& metadata = {}, SaveDtype dtype = SaveDtype::native) {
   detail::require_finite_parameters(net, path);
   const std::string type = detail::dtype_name(dtype, std::is_same_v<typename Net::scalar_type, float>);
-  nlohmann::json header = detail::parameter_header(net, names, type);
-  std::vector<unsigned char> data;
+  Safetensors file;
+  file.tensors = detail::parameter_tensors(net, names, type);
   if (type == (std::is_same_v<typename Net::scalar_type, float> ? "F32" : "F64"))
-    detail::append_bytes(data, net.values());  // as it is
+    detail::append_bytes(file.data, net.values());  // as it is
   else
-    detail::append_converted(data, net, type, path);
-  auto all = metadata;
-  all[architecture_key] = Net::architecture();  // ours: a caller's entry under this key is replaced
-  header["__metadata__"] = all;
-  write_safetensors(path, header, data);
+    detail::append_converted(file.data, net, type, path);
+  file.metadata = metadata;
+  file.metadata[architecture_key] = Net::architecture();  // ours: a caller's entry under this key is replaced
+  write_safetensors(path, file);
 }
 
 /// Loads a network's parameters from a safetensors file in PyTorch's layout (any supported
