@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <ratio>
@@ -516,4 +517,93 @@ BOOST_AUTO_TEST_CASE(a_non_finite_network_is_never_saved_over_a_good_file) {
                  ": parameter '2.weight' has a non-finite value at flat index 17; not saved, the "
                  "previous file, if any, is unchanged");
   BOOST_TEST((bytes_of(path) == before));
+}
+
+BOOST_AUTO_TEST_CASE(a_header_of_many_names_is_checked_in_time) {
+  // 300,000 empty tensors (18 MB of header): comparing every pair of names for duplicates took
+  // minutes; sorted, it is at most seconds even under the sanitizers
+  constexpr int count = 300'000;
+  std::string header = "{";
+  for (int i = 0; i < count; ++i) {
+    char entry[80];
+    std::snprintf(entry, sizeof entry, "%s\"t%06d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                  i ? "," : "", i);
+    header += entry;
+  }
+  header += "}";
+  std::vector<unsigned char> bytes(8);
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(header.size() >> (8 * i));
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  const test::watchdog guard(60);
+  BOOST_TEST(parse_safetensors(bytes, "many").tensors.size() == static_cast<std::size_t>(count));
+  // the same with one name repeated at the end: refused, naming it
+  const std::string repeated = ",\"t000007\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}";
+  bytes.pop_back();
+  bytes.insert(bytes.end(), repeated.begin(), repeated.end());
+  const std::uint64_t n = bytes.size() - 8;
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(n >> (8 * i));
+  BOOST_TEST(error_of([&] { (void)parse_safetensors(bytes, "many"); }) ==
+             "tapeless: many: the header names 't000007' twice");
+}
+
+BOOST_AUTO_TEST_CASE(a_key_repeated_inside_an_entry_or_the_metadata_is_refused) {
+  Network<Mlp, float> net(9);
+  const Eigen::VectorXf before = net.values();
+  auto expect = [&](const std::string& path, const std::string& problem) {
+    BOOST_TEST(error_of([&] { load_safetensors(net, path); }) == "tapeless: " + path + ": " + problem);
+    BOOST_TEST((net.values().array() == before.array()).all());
+  };
+  // which of two dtypes or shapes counts is not for the reader to guess
+  expect(raw_file("two_dtypes",
+                  mlp_header({{"2.bias", R"({"dtype":"F64","shape":[3],"dtype":"F32","data_offsets":[256,268]})"}}),
+                  floats(67)),
+         "tensor '2.bias': names 'dtype' twice");
+  expect(raw_file("two_shapes",
+                  mlp_header({{"2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268],"shape":[1]})"}}),
+                  floats(67)),
+         "tensor '2.bias': names 'shape' twice");
+  std::string header = mlp_header();
+  header.insert(1, R"("__metadata__":{"a":"1","a":"2"},)");
+  expect(raw_file("two_metadata_keys", header, floats(67)), "__metadata__ names 'a' twice");
+  // other members of an entry are skipped, whatever they hold, up to 64 levels deep (the root
+  // object is level 1, an entry 2, its members' values 3)
+  auto with_member = [](int depth) {
+    return mlp_header({{"2.bias", R"({"dtype":"F32","shape":[3],"data_offsets":[256,268],"x":)" +
+                                      std::string(static_cast<std::size_t>(depth - 2), '[') +
+                                      std::string(static_cast<std::size_t>(depth - 2), ']') + ",\"y\":{\"z\":null}}"}});
+  };
+  load_safetensors(net, raw_file("deep_member", with_member(64), floats(67)));
+  BOOST_TEST(net.parameter("2.bias")(0, 0) == 0.5f);
+  net.values() = before;
+  const std::string deeper = with_member(65);
+  expect(raw_file("too_deep", deeper, floats(67)), "the header is not valid JSON (at byte " +
+                                                       std::to_string(deeper.find(std::string(63, '[')) + 62) +
+                                                       ": nesting deeper than 64 levels)");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_the_reader_would_refuse_is_not_written) {
+  Network<Mlp, float> net(9);
+  const std::string path = scratch("refused_write.safetensors");
+  save_safetensors(net, path);
+  const std::vector<unsigned char> good = bytes_of(path);
+  auto refused = [&](auto&& save, const std::string& problem) {
+    const std::string message = error_of(save);
+    BOOST_TEST(message ==
+               "tapeless: " + path + ": not written: " + problem + "; the previous file, if any, is unchanged");
+    BOOST_TEST((bytes_of(path) == good));
+  };
+  // two parameters under one name: the file would hold one entry and data nobody owns
+  refused([&] { save_safetensors(net, path, {{"0.bias", "b"}, {"2.bias", "b"}}); }, "the header names 'b' twice");
+  refused(
+      [&] {
+        save_safetensors(net, path, {{"0.bias", "a..b"}});
+      },
+      "tensor 'a..b': is not a valid tensor name (non-empty dotted parts, no control characters)");
+  const std::string message = error_of([&] { save_safetensors(net, path, {}, {{"note", "\xff"}}); });
+  BOOST_TEST(message.find("not written: a name or metadata is not valid UTF-8") != std::string::npos, message);
+  BOOST_TEST((bytes_of(path) == good));
+  // write_safetensors itself: data that no tensor covers
+  Safetensors file = read_safetensors(path);
+  file.data.push_back(0);
+  refused([&] { write_safetensors(path, file); }, "bytes 268..269 of the data belong to no tensor");
 }
