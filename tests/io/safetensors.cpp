@@ -422,6 +422,37 @@ BOOST_AUTO_TEST_CASE(save_keeps_the_permissions_and_follows_a_symlinked_target) 
       (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | std::filesystem::perms::group_read)));
 }
 
+BOOST_AUTO_TEST_CASE(save_follows_relative_chained_and_dangling_symlinks_and_refuses_a_loop) {
+  Network<Mlp, float> a(1), b(2), back(3);
+  const std::filesystem::path dir = scratch("links");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  const std::string real = (dir / "sub" / "real.safetensors").string();
+  save_safetensors(a, real);
+  // relative to the link's own directory, through a second link
+  std::filesystem::create_symlink("sub/real.safetensors", dir / "first");
+  std::filesystem::create_symlink("first", dir / "second");
+  save_safetensors(b, (dir / "second").string());
+  load_safetensors(back, real);
+  BOOST_TEST((back.values() == b.values()));
+  BOOST_TEST(std::filesystem::is_symlink(dir / "second"));
+  BOOST_TEST(std::filesystem::is_symlink(dir / "first"));
+  // a link to a file not made yet: the file is made where it points
+  std::filesystem::create_symlink("sub/new.safetensors", dir / "dangling");
+  save_safetensors(a, (dir / "dangling").string());
+  load_safetensors(back, (dir / "sub" / "new.safetensors").string());
+  BOOST_TEST((back.values() == a.values()));
+  BOOST_TEST(std::filesystem::is_symlink(dir / "dangling"));
+  // a loop
+  std::filesystem::create_symlink("loop_b", dir / "loop_a");
+  std::filesystem::create_symlink("loop_a", dir / "loop_b");
+  const std::string loop = (dir / "loop_a").string();
+  BOOST_TEST(error_of([&] { save_safetensors(a, loop); }) ==
+             "tapeless: " + loop +
+                 ": cannot resolve the symlink (Too many levels of symbolic links); the previous file, if any, is "
+                 "unchanged");
+}
+
 BOOST_AUTO_TEST_CASE(an_interrupted_save_leaves_no_temporary_file) {
   // A child saves a 4 MB model over and over; SIGINT arrives at a random moment. Whatever it
   // interrupts, the directory then holds the model file alone, never a temporary, and the file is
