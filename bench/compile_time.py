@@ -7,10 +7,13 @@ inference) and the same step written by hand in Eigen (dynamic matrices, noalias
 layer spelled out, as bench/baselines/handwritten.hpp does for two and three layers). Each is
 compiled `--repeat` times with /usr/bin/time; the median wall time and peak RSS are kept.
 
-Then two programs, each against its hand-written twin: a typical embedding program (a 3-layer MLP,
+Then programs, each against its hand-written twin: a typical embedding program (a 3-layer MLP,
 a fixed-batch training step, a Predictor at batch 1, a safetensors save and load, one gradient
-check; by hand: forward and backward written out, the same file layout through the same JSON
-library), and the umbrella header alone against <Eigen/Core> alone.
+check; by hand: forward and backward written out, the same file layout through nlohmann-json, the
+JSON library a program written by hand reaches for); the same program against a twin whose I/O is
+tapeless's own safetensors reader and writer (io/safetensors.hpp's format layer: read_safetensors,
+write_safetensors), so that only the network differs; and the umbrella header alone against
+<Eigen/Core> alone.
 
     bench/compile_time.py --out FILE.json [--layers 1 4 16 64] [--repeat 3] [--cxx g++] [--no-programs]
     bench/compile_time.py --budget 2.2 [--memory-budget 1.5] [--repeat 3]   CI's smoke test (4-layer TU)
@@ -352,6 +355,55 @@ def measure(cxx, flags, source, workdir, name, repeat):
             "text_bytes": text_bytes}
 
 
+def embedding_handwritten_same_io_tu():
+    """The hand-written embedding program with tapeless's format-level safetensors I/O in place of its
+    own nlohmann-json code: the I/O is held equal, the network is what differs."""
+    source = embedding_handwritten_tu()
+    begin, end = source.index("namespace {\n"), source.index("float run(")
+    io = """namespace {
+template <class T>
+void put(tapeless::Safetensors& f, const std::string& name, const T& m) {
+  const std::size_t begin = f.data.size();
+  M t = m.transpose();  // PyTorch's [out, in]
+  f.data.resize(begin + sizeof(float) * static_cast<std::size_t>(t.size()));
+  std::memcpy(f.data.data() + begin, t.data(), sizeof(float) * static_cast<std::size_t>(t.size()));
+  f.tensors.push_back({name, "F32", {static_cast<std::uint64_t>(m.cols()), static_cast<std::uint64_t>(m.rows())},
+                       begin, f.data.size()});
+}
+template <class T>
+void get(const tapeless::Safetensors& f, const std::string& name, T& m) {
+  const tapeless::SafetensorsTensor* e = f.find(name);
+  if (!e || e->dtype != "F32" || e->shape.size() != 2 || e->shape[0] != static_cast<std::uint64_t>(m.cols()) ||
+      e->shape[1] != static_cast<std::uint64_t>(m.rows()))
+    throw std::runtime_error(name + ": missing, or wrong dtype or shape");
+  M t(m.cols(), m.rows());
+  std::memcpy(t.data(), f.data.data() + e->begin, e->end - e->begin);
+  m = t.transpose();
+}
+}  // namespace
+
+void save(const Net& n, const std::string& path) {
+  tapeless::Safetensors f;
+  put(f, "0.weight", n.w0); put(f, "0.bias", n.b0);
+  put(f, "2.weight", n.w1); put(f, "2.bias", n.b1);
+  put(f, "4.weight", n.w2); put(f, "4.bias", n.b2);
+  tapeless::write_safetensors(path, f);
+}
+
+void load(Net& n, const std::string& path) {
+  const tapeless::Safetensors f = tapeless::read_safetensors(path);
+  get(f, "0.weight", n.w0); get(f, "0.bias", n.b0);
+  get(f, "2.weight", n.w1); get(f, "2.bias", n.b1);
+  get(f, "4.weight", n.w2); get(f, "4.bias", n.b2);
+}
+
+"""
+    source = source[:begin] + io + source[end:]
+    source = source.replace("#include <nlohmann/json.hpp>\n", '#include "tapeless/io/safetensors.hpp"\n')
+    return source.replace("the same safetensors layout through the same JSON library.",
+                          "the same safetensors layout through tapeless's\n// safetensors reader and writer.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", help="write the results as JSON")
@@ -388,11 +440,13 @@ def main():
         if not args.no_programs:
             header_tapeless, header_eigen = header_tus()
             for name, pair in (("embedding program", (embedding_tapeless_tu(), embedding_handwritten_tu())),
+                               ("embedding program, same I/O",
+                                (embedding_tapeless_tu(), embedding_handwritten_same_io_tu())),
                                ("header only", (header_tapeless, header_eigen))):
                 row = {"program": name}
                 for impl, source in zip(("tapeless", "handwritten"), pair):
                     row[impl] = measure(args.cxx, flags, source, work, f"{impl}_{name.replace(' ', '_')}", args.repeat)
-                    print(f"compile_time: {name:17s} {impl:12s} {row[impl]['seconds']:6.2f} s "
+                    print(f"compile_time: {name:27s} {impl:12s} {row[impl]['seconds']:6.2f} s "
                           f"{row[impl]['peak_rss_mb']:6.0f} MB", flush=True)
                 results["programs"].append(row)
     if args.out:

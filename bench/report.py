@@ -603,8 +603,9 @@ between them, {ct['outputs'] if ct else ''} outputs, batch {ct['batch'] if ct el
 inference, compiled alone; median of {ct['repeat'] if ct else ''} compilations, peak resident memory of the
 compiler, and object file size (bench/compile_time.py). Then a typical embedding program (a
 3-layer MLP, a fixed-batch training step, a Predictor at batch 1, a safetensors save and load,
-one gradient check) against the same program by hand, and the umbrella header against
-`<Eigen/Core>`. Times on a shared machine vary by +-30% from run to run; the ratios within a
+one gradient check) against the same program by hand (its I/O through nlohmann-json), the same
+again against a hand-written twin whose I/O is tapeless's own safetensors reader and writer ("same
+I/O": only the network differs), and the umbrella header against `<Eigen/Core>`. Times on a shared machine vary by +-30% from run to run; the ratios within a
 run and the memory are the steadier figures. bench/time_trace.py shows where the time goes.
 
 {compile_table(ct) if ct else "Not measured in this run."}
