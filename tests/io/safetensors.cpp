@@ -73,6 +73,12 @@ std::string error_of(F&& f) {
   }
   return "";
 }
+// Loading `path` into `net` fails with exactly `problem` and leaves `net` as it was.
+void expect_refused(Network<Mlp, float>& net, const std::string& path, const std::string& problem) {
+  const Eigen::VectorXf before = net.values();
+  BOOST_TEST(error_of([&] { load_safetensors(net, path); }) == "tapeless: " + path + ": " + problem);
+  BOOST_TEST((net.values().array() == before.array()).all());
+}
 struct Reference {
   std::map<std::string, Eigen::MatrixXd> m;
   explicit Reference(const std::string& path) {
@@ -280,11 +286,7 @@ BOOST_AUTO_TEST_CASE(a_weight_beyond_the_dtype_is_refused_and_the_previous_file_
 
 BOOST_AUTO_TEST_CASE(every_bad_file_is_named_and_changes_nothing) {
   Network<Mlp, float> net(9);
-  const Eigen::VectorXf before = net.values();
-  auto expect = [&](const std::string& path, const std::string& problem) {
-    BOOST_TEST(error_of([&] { load_safetensors(net, path); }) == "tapeless: " + path + ": " + problem);
-    BOOST_TEST((net.values().array() == before.array()).all());
-  };
+  auto expect = [&](const std::string& path, const std::string& problem) { expect_refused(net, path, problem); };
   const std::string missing = scratch("none.safetensors");
   expect(missing, "cannot open the file (No such file or directory)");
   const std::string tiny = scratch("tiny");
@@ -580,10 +582,7 @@ BOOST_AUTO_TEST_CASE(a_header_of_many_names_is_checked_in_time) {
 BOOST_AUTO_TEST_CASE(a_key_repeated_inside_an_entry_or_the_metadata_is_refused) {
   Network<Mlp, float> net(9);
   const Eigen::VectorXf before = net.values();
-  auto expect = [&](const std::string& path, const std::string& problem) {
-    BOOST_TEST(error_of([&] { load_safetensors(net, path); }) == "tapeless: " + path + ": " + problem);
-    BOOST_TEST((net.values().array() == before.array()).all());
-  };
+  auto expect = [&](const std::string& path, const std::string& problem) { expect_refused(net, path, problem); };
   // which of two dtypes or shapes counts is not for the reader to guess
   expect(raw_file("two_dtypes",
                   mlp_header({{"2.bias", R"({"dtype":"F64","shape":[3],"dtype":"F32","data_offsets":[256,268]})"}}),
