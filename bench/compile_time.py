@@ -445,7 +445,7 @@ def main():
                                ("header only", (header_tapeless, header_eigen))):
                 row = {"program": name}
                 for impl, source in zip(("tapeless", "handwritten"), pair):
-                    row[impl] = measure(args.cxx, flags, source, work, f"{impl}_{name.replace(' ', '_')}", args.repeat)
+                    row[impl] = measure(args.cxx, flags, source, work, f"{impl}_{''.join(c if c.isalnum() else '_' for c in name)}", args.repeat)
                     print(f"compile_time: {name:27s} {impl:12s} {row[impl]['seconds']:6.2f} s "
                           f"{row[impl]['peak_rss_mb']:6.0f} MB", flush=True)
                 results["programs"].append(row)

@@ -94,11 +94,6 @@ class Reader {
  public:
   explicit Reader(std::string_view text) : s_(text) {}
 
-  /// The byte offset of the next token (after whitespace), for messages.
-  std::size_t offset() {
-    space();
-    return i_;
-  }
   /// The first byte of the next value ('{', '[', '"', a digit or '-', 't', 'f', 'n'), or '\0'
   /// at the end of the text.
   char peek() {
