@@ -148,6 +148,10 @@ inline std::string follow_symlinks(std::string path) {
     std::string link(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
     const ::ssize_t n = ::readlink(path.c_str(), link.data(), link.size());
     if (n < 0) return "";
+    if (n == 0) {  // no target (Linux makes none such; other systems might)
+      errno = ENOENT;
+      return "";
+    }
     if (static_cast<std::size_t>(n) == link.size()) {  // changed since lstat: too long to trust
       errno = ENAMETOOLONG;
       return "";
