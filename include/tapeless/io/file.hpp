@@ -135,8 +135,10 @@ struct path_parts {
     dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     name = slash == std::string::npos ? path : path.substr(slash + 1);
   }
+  /// `file` in `dir`.
+  std::string in_dir(const std::string& file) const { return (dir == "/" ? "" : dir) + "/" + file; }
   /// `name` with `suffix` appended, in `dir`.
-  std::string sibling(const std::string& suffix) const { return (dir == "/" ? "" : dir) + "/" + name + suffix; }
+  std::string sibling(const std::string& suffix) const { return in_dir(name + suffix); }
 };
 
 /// `path` with its symlinks followed to the file they lead to (which need not exist), or "" and
@@ -157,11 +159,8 @@ inline std::string follow_symlinks(std::string path) {
       return "";
     }
     link.resize(static_cast<std::size_t>(n));
-    if (link.front() != '/' && path.find('/') != std::string::npos) {  // relative to the link's directory
-      const path_parts at(path);
-      link = (at.dir == "/" ? "" : at.dir) + "/" + link;
-    }
-    path = std::move(link);
+    // a relative target is relative to the link's directory
+    path = link.front() != '/' && path.find('/') != std::string::npos ? path_parts(path).in_dir(link) : link;
   }
   errno = ELOOP;
   return "";

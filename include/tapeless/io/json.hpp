@@ -100,6 +100,11 @@ class Reader {
     space();
     return at_end() ? '\0' : s_[i_];
   }
+  /// Whether the next value is a number (it starts with a digit or '-').
+  bool at_number() {
+    const char c = peek();
+    return c == '-' || (c >= '0' && c <= '9');
+  }
   /// Throws json_error at the current offset.
   [[noreturn]] void fail(const std::string& what) const {
     throw json_error("at byte " + std::to_string(i_) + ": " + what);
@@ -148,10 +153,9 @@ class Reader {
 
   /// Reads a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
   Number number() {
-    const char first = peek();
-    if (first != '-' && (first < '0' || first > '9')) fail("expected a number");
+    if (!at_number()) fail("expected a number");
     bool integer = true;
-    const bool negative = first == '-';
+    const bool negative = s_[i_] == '-';
     if (negative) ++i_;
     if (!digit()) fail("expected a digit");
     const std::size_t begin = i_;
@@ -208,17 +212,10 @@ class Reader {
         return literal("false");
       case 'n':
         return literal("null");
-      case '\0':
-        if (at_end()) fail("expected a value, found the end of the text");
-        break;
       default:
-        break;
+        if (!at_number()) fail(at_end() ? "expected a value, found the end of the text" : "expected a value");
+        (void)number();
     }
-    if (peek() == '-' || digit()) {
-      (void)number();
-      return;
-    }
-    fail("expected a value");
   }
 
   /// Checks that only whitespace is left.

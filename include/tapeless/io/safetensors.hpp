@@ -179,7 +179,7 @@ inline SafetensorsTensor read_tensor(json::Reader& in, std::string name, std::ui
     seen = true;
   };
   auto read_unsigned = [&](const char* what) {
-    if (in.peek() != '-' && (in.peek() < '0' || in.peek() > '9')) throw bad(what);
+    if (!in.at_number()) throw bad(what);
     const json::Number n = in.number();
     if (!n.is_unsigned) throw bad(what);
     return n.value;
