@@ -34,6 +34,7 @@
 /// Not movable: the threads refer to it. The network must outlive it, as for a Trainer.
 #pragma once
 
+#include "tapeless/network/hidden_split.hpp"
 #include "tapeless/network/trainer.hpp"
 
 #include <algorithm>
@@ -75,7 +76,11 @@ class ParallelTrainer {
   const input_type& inputs() const noexcept { return x_; }
   target_type& targets() noexcept { return y_; }
   const target_type& targets() const noexcept { return y_; }
-  int threads() const noexcept { return static_cast<int>(shards_.size()); }
+  int threads() const noexcept { return threads_; }
+  /// Whether the threads split the network by hidden units (network/hidden_split.hpp) rather
+  /// than the batch by rows: a network `Sequential<Linear<I, H>, F..., Linear<H, O>>` (F
+  /// elementwise functions) with H even, trained in full precision on two threads.
+  bool splits_hidden_units() const noexcept { return !parts_.empty(); }
 
   /// Forward and backward over the batch: the loss, and the gradients in net.gradients().
   StepResult compute();
@@ -99,6 +104,13 @@ class ParallelTrainer {
  private:
   using S = scalar_type;
   using shard_trainer = Trainer<Net, Loss, dynamic, Precision>;
+  /// What thread k did in a step (its shard or its part).
+  struct Outcome {
+    StepResult result;
+    std::exception_ptr error;
+    bool tried = false;      // this thread checked (or applied) its ranges of the update
+    bool update_ok = false;  // and every new value is finite
+  };
   struct Shard {
     Index first = 0, rows = 0;
     typename Net::vector_type gradients;  // shard 0 writes to the network's own buffer instead
@@ -106,10 +118,6 @@ class ParallelTrainer {
     S* gradient_cursor;
     typename Net::params_type params;
     shard_trainer trainer;
-    StepResult result;
-    std::exception_ptr error;
-    bool tried = false;      // this thread checked (or applied) its slice of the update
-    bool update_ok = false;  // and every new value is finite
     Shard(Net& net, bool own_buffer, Index n)
         : gradients(own_buffer ? Net::parameter_size : 0),
           value_cursor(net.values().data()),
@@ -118,12 +126,21 @@ class ParallelTrainer {
           trainer(net, params, n) {}
   };
 
+  // The split by hidden units, for the networks and precision it applies to, on two threads.
+  static constexpr int split_parts = 2;
+  static constexpr bool splittable =
+      std::is_same_v<Precision, FullPrecision> && detail::hidden_split<typename Net::layers, split_parts>::value;
+  using part_type = std::conditional_t<splittable, detail::split_part<Net, Loss, Batch, split_parts>, detail::none>;
+  using Range = std::pair<Index, Index>;  // [first, first + n) of the parameter buffers
+
   void split();
   void forward_backward(std::size_t k);
   void reduce(std::size_t k);
   StepResult run();
   void work(std::size_t k);
   void phases(std::size_t k);
+  void row_phases(std::size_t k);
+  void part_phases(std::size_t k);
 
   // An optimizer whose update works slice by slice, one of two ways. With no clipping (which
   // needs the global norm first), each thread takes its slice right after summing it:
@@ -152,23 +169,28 @@ class ParallelTrainer {
   };
   template <class O>
   static bool first_slice(ParallelTrainer& t, std::size_t k) {
-    const auto [first, n] = t.slice(k);
     O& o = *static_cast<O*>(t.job_.optimizer);
     const auto& plan = *static_cast<const typename O::Plan*>(t.job_.plan);
-    if constexpr (checked_slices<O>)
-      return o.check(plan, t.net_->values(), t.net_->gradients(), first, n);
-    else
-      return o.apply(plan, t.net_->values(), t.net_->gradients(), first, n);
+    bool ok = true;
+    for (const auto& [first, n] : t.ranges_[k]) {
+      if constexpr (checked_slices<O>)
+        ok = o.check(plan, t.net_->values(), t.net_->gradients(), first, n) && ok;
+      else
+        ok = o.apply(plan, t.net_->values(), t.net_->gradients(), first, n) &&
+             ok;  // every range applied: undo restores each
+    }
+    return ok;
   }
   template <class O>
   static void second_slice(ParallelTrainer& t, std::size_t k) {
-    const auto [first, n] = t.slice(k);
     O& o = *static_cast<O*>(t.job_.optimizer);
     const auto& plan = *static_cast<const typename O::Plan*>(t.job_.plan);
-    if constexpr (checked_slices<O>)
-      o.commit(plan, t.net_->values(), t.net_->gradients(), first, n);
-    else
-      o.undo(plan, t.net_->values(), first, n);
+    for (const auto& [first, n] : t.ranges_[k]) {
+      if constexpr (checked_slices<O>)
+        o.commit(plan, t.net_->values(), t.net_->gradients(), first, n);
+      else
+        o.undo(plan, t.net_->values(), first, n);
+    }
   }
   template <class O>
   StepResult sliced_step(O& optimizer) {
@@ -196,30 +218,34 @@ class ParallelTrainer {
   static Index share(Index rows, Index n, Index k) { return rows / n + (k < rows % n ? 1 : 0); }
   /// This thread's slice of the parameter vector: [first, first + n).
   std::pair<Index, Index> slice(std::size_t k) const {
-    const Index n = static_cast<Index>(shards_.size()), size = Net::parameter_size;
+    const Index n = threads_, size = Net::parameter_size;
     const Index first = size * static_cast<Index>(k) / n, last = size * (static_cast<Index>(k) + 1) / n;
     return {first, last - first};
   }
   bool losses_finite() const {
-    for (const auto& s : shards_)
-      if (s->rows > 0 && !std::isfinite(s->result.loss)) return false;
+    for (std::size_t k = 0; k < shards_.size(); ++k)
+      if (shards_[k]->rows > 0 && !std::isfinite(outcomes_[k].result.loss)) return false;
     return true;
   }
   bool all_updates_ok() const {
-    for (const auto& s : shards_)
-      if (!s->update_ok) return false;
+    for (const auto& o : outcomes_)
+      if (!o.update_ok) return false;
     return true;
   }
   bool any_error() const {
-    for (const auto& s : shards_)
-      if (s->error) return true;
+    for (const auto& o : outcomes_)
+      if (o.error) return true;
     return false;
   }
 
   Net* net_;
+  int threads_;
   input_type x_;
   target_type y_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<Shard>> shards_;     // row shards; split by hidden units, shard 0 only (explain)
+  std::vector<std::unique_ptr<part_type>> parts_;  // split by hidden units: part k is thread k's
+  std::vector<Outcome> outcomes_;                  // thread k's
+  std::vector<std::vector<Range>> ranges_;         // the parameters thread k updates
   output_matrix out_;
   std::barrier<> sync_;
   std::atomic<bool> stop_{false};
@@ -230,6 +256,7 @@ class ParallelTrainer {
 template <class Net, class Loss, int Batch, class Precision>
 ParallelTrainer<Net, Loss, Batch, Precision>::ParallelTrainer(Net& net, int threads, Index batch)
     : net_(&net),
+      threads_(threads),
       x_([&] {
         if constexpr (Batch == dynamic)
           return input_type(batch);
@@ -245,15 +272,31 @@ ParallelTrainer<Net, Loss, Batch, Precision>::ParallelTrainer(Net& net, int thre
       sync_(threads < 1 ? 1 : threads) {
   if (threads < 1)
     throw std::invalid_argument("tapeless::ParallelTrainer: " + std::to_string(threads) + " threads: at least one");
-  shards_.reserve(static_cast<std::size_t>(threads));
-  for (int k = 0; k < threads; ++k)  // an idle shard still gets a one-row program, used if the batch grows
-    shards_.push_back(std::make_unique<Shard>(net, k > 0, std::max<Index>(1, share(x_.rows(), threads, k))));
-  split();
-  workers_.reserve(shards_.size() - 1);
+  const auto n = static_cast<std::size_t>(threads);
+  outcomes_.resize(n);
+  ranges_.resize(n);
+  if constexpr (splittable) {
+    if (threads == split_parts) {
+      shards_.push_back(std::make_unique<Shard>(net, false, 1));  // for explain() and finish_step() only
+      for (int k = 0; k < threads; ++k) {
+        parts_.push_back(std::make_unique<part_type>(net, k, x_, y_));
+        for (const auto& r : parts_.back()->owned()) ranges_[static_cast<std::size_t>(k)].push_back({r.first, r.size});
+      }
+    }
+  }
+  if (parts_.empty()) {
+    shards_.reserve(n);
+    for (int k = 0; k < threads; ++k) {  // an idle shard still gets a one-row program, used if the batch grows
+      shards_.push_back(std::make_unique<Shard>(net, k > 0, std::max<Index>(1, share(x_.rows(), threads, k))));
+      ranges_[static_cast<std::size_t>(k)].push_back(slice(static_cast<std::size_t>(k)));
+    }
+    split();
+  }
+  workers_.reserve(n - 1);
   try {
-    for (std::size_t k = 1; k < shards_.size(); ++k) workers_.emplace_back([this, k] { work(k); });
+    for (std::size_t k = 1; k < n; ++k) workers_.emplace_back([this, k] { work(k); });
   } catch (...) {  // a thread could not start: the barrier stops expecting the missing ones
-    for (std::size_t k = workers_.size() + 1; k < shards_.size(); ++k) (void)sync_.arrive_and_drop();
+    for (std::size_t k = workers_.size() + 1; k < n; ++k) (void)sync_.arrive_and_drop();
     stop_.store(true, std::memory_order_relaxed);
     sync_.arrive_and_wait();  // the started workers see stop_ and return; their jthreads join
     throw;
@@ -289,9 +332,9 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::forward_backward(std::size_t 
   try {
     s.trainer.inputs().value() = x_.value().middleRows(s.first, s.rows);
     s.trainer.targets().value() = y_.value().middleRows(s.first, s.rows);
-    s.result = s.trainer.forward_backward();
+    outcomes_[k].result = s.trainer.forward_backward();
   } catch (...) {
-    s.error = std::current_exception();
+    outcomes_[k].error = std::current_exception();
   }
 }
 
@@ -316,19 +359,60 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::work(std::size_t k) {
   }
 }
 
-// A step, as thread k runs it (the caller is thread 0); every thread meets every barrier.
 template <class Net, class Loss, int Batch, class Precision>
 void ParallelTrainer<Net, Loss, Batch, Precision>::phases(std::size_t k) {
+  if (parts_.empty())
+    row_phases(k);
+  else
+    part_phases(k);
+}
+
+// A step, as thread k runs it (the caller is thread 0); every thread meets every barrier.
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::row_phases(std::size_t k) {
   forward_backward(k);
   sync_.arrive_and_wait();  // every shard is done: its result and error are visible to every thread
   const bool clean = !any_error();
   if (clean) reduce(k);
-  Shard& s = *shards_[k];
-  s.tried = job_.first != nullptr && clean && losses_finite();
-  s.update_ok = s.tried && job_.first(*this, k);
+  Outcome& o = outcomes_[k];
+  o.tried = job_.first != nullptr && clean && losses_finite();
+  o.update_ok = o.tried && job_.first(*this, k);
   sync_.arrive_and_wait();  // every slice is summed, and its update checked (or applied)
-  if (s.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
+  if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
   sync_.arrive_and_wait();
+}
+
+// The same, split by hidden units: thread k runs part k over the whole batch; after the forward
+// passes every thread sums the parts' outputs and takes the loss itself (the same bits on every
+// thread), then backward to its part's parameters and the update of those.
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases(std::size_t k) {
+  Outcome& o = outcomes_[k];
+  if constexpr (splittable) {
+    part_type& part = *parts_[k];
+    try {
+      part.forward();
+    } catch (...) {
+      o.error = std::current_exception();
+    }
+    sync_.arrive_and_wait();  // every part's output is ready
+    const bool clean = !any_error();
+    if (clean) {
+      try {
+        o.result.loss = part.backward(parts_);
+        o.result.status = std::isfinite(o.result.loss) ? StepResult::Status::ok : StepResult::Status::non_finite_loss;
+      } catch (...) {  // the loss's: every thread throws it alike, on the same sum and targets
+        o.error = std::current_exception();
+      }
+    }
+    o.tried = job_.first != nullptr && clean && !o.error && o.result.ok();
+    o.update_ok = o.tried && job_.first(*this, k);
+    sync_.arrive_and_wait();  // every part's update is checked (or applied)
+    if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
+    sync_.arrive_and_wait();
+  } else {
+    (void)o;
+  }
 }
 
 template <class Net, class Loss, int Batch, class Precision>
@@ -338,21 +422,27 @@ StepResult ParallelTrainer<Net, Loss, Batch, Precision>::run() {
                       std::to_string(y_.rows()) + "; one target row per input row");
   if (x_.rows() < 1) throw std::invalid_argument("tapeless::ParallelTrainer: an empty batch");
   if constexpr (Batch == dynamic) {
-    Index rows = 0;
-    for (const auto& s : shards_) rows += s->rows;
-    if (rows != x_.rows()) split();  // a new batch size: the shards are cut again (may allocate)
+    if (parts_.empty()) {
+      Index rows = 0;
+      for (const auto& s : shards_) rows += s->rows;
+      if (rows != x_.rows()) split();  // a new batch size: the shards are cut again (may allocate)
+    }
   }
+  for (auto& o : outcomes_) o.result = {};
   sync_.arrive_and_wait();  // the workers start their shards
   phases(0);
-  StepResult r;
-  for (const auto& s : shards_) {
-    if (s->error) {
-      std::exception_ptr e = s->error;
-      for (const auto& t : shards_) t->error = nullptr;
+  for (auto& o : outcomes_) {
+    if (o.error) {
+      std::exception_ptr e = o.error;
+      for (auto& p : outcomes_) p.error = nullptr;
       std::rethrow_exception(e);
     }
-    if (s->rows > 0) r.loss += static_cast<double>(s->rows) / static_cast<double>(x_.rows()) * s->result.loss;
   }
+  if (!parts_.empty()) return outcomes_.front().result;  // every part took the same loss
+  StepResult r;
+  for (std::size_t k = 0; k < shards_.size(); ++k)
+    if (shards_[k]->rows > 0)
+      r.loss += static_cast<double>(shards_[k]->rows) / static_cast<double>(x_.rows()) * outcomes_[k].result.loss;
   if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
   return r;
 }
@@ -366,6 +456,12 @@ StepResult ParallelTrainer<Net, Loss, Batch, Precision>::compute() {
 
 template <class Net, class Loss, int Batch, class Precision>
 auto ParallelTrainer<Net, Loss, Batch, Precision>::output() -> const output_matrix& {
+  if constexpr (splittable) {
+    if (!parts_.empty()) {
+      out_ = parts_.front()->output();
+      return out_;
+    }
+  }
   out_.resize(x_.rows(), Net::out);
   for (const auto& s : shards_)
     if (s->rows > 0) out_.middleRows(s->first, s->rows) = s->trainer.output();
