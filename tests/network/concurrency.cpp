@@ -1,6 +1,6 @@
 // network/predictor.hpp: inference on one const network from several threads at once gives
 // bit-identical outputs. CTest runs this file twice: as built, and built with ThreadSanitizer
-// (test_network_concurrency_tsan), which reports any data race.
+// (test_tsan_network_concurrency), which reports any data race.
 #define BOOST_TEST_MODULE network_concurrency
 #include "tapeless/layers/activation.hpp"
 #include "tapeless/layers/linear.hpp"

@@ -1,45 +1,57 @@
 /// @file
 /// @brief `ParallelTrainer<Network, Loss, Batch, Precision>`: one training step split over N
-/// threads, data parallel (Precision as a Trainer's, but for `Mixed<Eigen::half>`).
+/// threads (Precision as a Trainer's, but for `Mixed<Eigen::half>`), by hidden units or by rows.
 ///
-/// The batch (Batch rows, or `dynamic`) is cut into N contiguous shards of nearly equal size
-/// (the first Batch % N one row longer; a batch of fewer than N rows leaves the last threads idle). Each shard is a
-/// `Trainer` of its own rows whose gradients go to its own buffer (shard 0's to the network's). A step runs in three
-/// phases separated by a `std::barrier`: each thread copies its rows in and runs its shard's forward and backward pass;
-/// then each thread sums one slice of the gradient vector over the shards, g = sum_k (n_k / B) g_k in shard order, and
-/// checks that slice of the optimizer's update (Sgd), or applies it while saving what it overwrites (Adam); then each
-/// thread commits its slice if every slice passed (Sgd), or undoes it if any did not (Adam). That is `Trainer::step`'s
-/// contract, split: a non-finite loss, gradient or update leaves every weight and the optimizer's state untouched.
-/// (With clipping, or an optimizer that cannot work in slices, the calling thread applies the update after the sum,
-/// exactly as `Trainer::step` does.) The loss is sum_k (n_k / B) L_k: the batch mean for every built-in loss, which
-/// averages over rows.
+/// **By hidden units** (network/hidden_split.hpp): a network of one hidden layer,
+/// `Sequential<Linear<I, H>, F..., Linear<H, O>>` with F elementwise functions and H even, in full
+/// precision on two threads (`splits_hidden_units()`). Thread p runs half the hidden units over
+/// the whole batch, and computes and updates the gradients of its own weights only: W1's columns
+/// and b1's coefficients of its units, W2's rows of them, and (thread 0) b2. After the forward
+/// passes each thread adds the two outputs in order and takes the loss itself; only those outputs
+/// (batch x O) cross between cores.
+///
+/// **By rows**, every other case: the batch (Batch rows, or `dynamic`) is cut into N contiguous
+/// shards of nearly equal size (the first Batch % N one row longer; a batch of fewer than N rows
+/// leaves the last threads idle). Each shard is a `Trainer` of its own rows whose gradients go to
+/// its own buffer (shard 0's to the network's); after forward and backward each thread sums one
+/// slice of the gradient vector over the shards, g = sum_k (n_k / B) g_k in shard order. The loss
+/// is sum_k (n_k / B) L_k: the batch mean for every built-in loss, which averages over rows.
+///
+/// Either way the update is split too: each thread checks its parameters' update (Sgd), or
+/// applies it while saving what it overwrites (Adam); then, at the next meeting, commits it if
+/// every thread's passed (Sgd), or undoes it if any did not (Adam). That is `Trainer::step`'s
+/// contract, split: a non-finite loss, gradient or update leaves every weight and the optimizer's
+/// state untouched. (With clipping, or an optimizer that cannot work in slices, the calling
+/// thread applies the update after the gradients are complete, exactly as `Trainer::step` does.)
 ///
 /// - Deterministic: for a given thread count the results are the same bits on every run (each
-///   shard's arithmetic is fixed, and so is the order of the sum). Against one thread they
-///   differ by rounding only (the sum over rows is grouped by shard).
+///   thread's arithmetic is fixed, and so is the order of every sum). Against one thread they
+///   differ by rounding only (sums grouped by shard, or the output summed over two parts).
 /// - No allocation per step once built, as long as the batch size stays the same (a run-time
-///   batch that changes size re-splits the shards, which allocates).
-/// - The calling thread is shard 0: N threads means N - 1 `std::jthread`s started at
-///   construction, waiting on the barrier between steps, joined at destruction. No pool of our
-///   own: a barrier per phase is all the coordination a data-parallel step needs (docs/design.md).
-/// - An exception in any shard (a label out of range, say) is rethrown by `step()` or
+///   batch that changes size re-splits the shards or resizes the parts' values, which allocates).
+/// - The calling thread is thread 0: N threads means N - 1 `std::jthread`s started at
+///   construction, waiting between steps, joined at destruction. The threads meet at a barrier
+///   between phases (detail/spin_barrier.hpp: it spins briefly before it sleeps, since the waits
+///   of a step are microseconds). No pool: a barrier per phase is all the coordination a step
+///   needs (docs/design.md §7).
+/// - An exception in any thread (a label out of range, say) is rethrown by `step()` or
 ///   `compute()` in the calling thread, after every thread has finished the step; nothing is
 ///   updated.
 ///
-/// - What it costs: each step moves every thread's slice of the new weights and of the summed
-///   gradients to the other cores. Where cores are far apart (a virtual machine, several chiplets)
-///   two threads can train a 784-256-10 net at batch 64 slower than one (docs/design.md §7): time
-///   one thread against N on the machine that trains.
+/// - What it costs: by rows, each step moves every thread's slice of the new weights and of the
+///   summed gradients to the other cores. Where cores are far apart (a virtual machine, several
+///   chiplets) two threads can train a deeper net at batch 64 slower than one (docs/design.md
+///   §7): time one thread against N on the machine that trains.
 ///
 /// Not movable: the threads refer to it. The network must outlive it, as for a Trainer.
 #pragma once
 
+#include "tapeless/detail/spin_barrier.hpp"
 #include "tapeless/network/hidden_split.hpp"
 #include "tapeless/network/trainer.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <concepts>
 #include <exception>
@@ -247,7 +259,7 @@ class ParallelTrainer {
   std::vector<Outcome> outcomes_;                  // thread k's
   std::vector<std::vector<Range>> ranges_;         // the parameters thread k updates
   output_matrix out_;
-  std::barrier<> sync_;
+  detail::spin_barrier sync_;
   std::atomic<bool> stop_{false};
   Job job_;  // written by the calling thread only while the workers wait for a step
   std::vector<std::jthread> workers_;
