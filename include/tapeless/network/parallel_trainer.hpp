@@ -119,9 +119,10 @@ class ParallelTrainer {
   /// What thread k did in a step (its shard or its part).
   struct Outcome {
     StepResult result;
-    std::exception_ptr error;
-    bool tried = false;      // this thread checked (or applied) its ranges of the update
-    bool update_ok = false;  // and every new value is finite
+    std::exception_ptr error;       // before the first meeting: every thread reads it after
+    std::exception_ptr late_error;  // after it (the split's loss): the caller reads it after the step
+    bool tried = false;             // this thread checked (or applied) its ranges of the update
+    bool update_ok = false;         // and every new value is finite
   };
   struct Shard {
     Index first = 0, rows = 0;
@@ -414,10 +415,10 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases(std::size_t k) {
         o.result.loss = part.backward(parts_);
         o.result.status = std::isfinite(o.result.loss) ? StepResult::Status::ok : StepResult::Status::non_finite_loss;
       } catch (...) {  // the loss's: every thread throws it alike, on the same sum and targets
-        o.error = std::current_exception();
+        o.late_error = std::current_exception();  // not `error`, which the other thread may be reading
       }
     }
-    o.tried = job_.first != nullptr && clean && !o.error && o.result.ok();
+    o.tried = job_.first != nullptr && clean && !o.late_error && o.result.ok();
     o.update_ok = o.tried && job_.first(*this, k);
     sync_.arrive_and_wait();  // every part's update is checked (or applied)
     if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
@@ -444,9 +445,9 @@ StepResult ParallelTrainer<Net, Loss, Batch, Precision>::run() {
   sync_.arrive_and_wait();  // the workers start their shards
   phases(0);
   for (auto& o : outcomes_) {
-    if (o.error) {
-      std::exception_ptr e = o.error;
-      for (auto& p : outcomes_) p.error = nullptr;
+    if (o.error || o.late_error) {
+      std::exception_ptr e = o.error ? o.error : o.late_error;
+      for (auto& p : outcomes_) p.error = p.late_error = nullptr;
       std::rethrow_exception(e);
     }
   }
