@@ -16,6 +16,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -606,6 +607,47 @@ BOOST_AUTO_TEST_CASE(a_key_repeated_inside_an_entry_or_the_metadata_is_refused) 
                                                        ": nesting deeper than 64 levels)");
 }
 
+// LoadOptions::names gives each parameter a file tensor: a typo in its keys was ignored, and two
+// parameters of one shape given one tensor both loaded it, silently.
+BOOST_AUTO_TEST_CASE(a_names_map_naming_no_parameter_or_one_tensor_twice_is_refused) {
+  using Square = Network<Sequential<Linear<4, 4>, ReLU, Linear<4, 4>>, float>;  // two 4 x 4 weights
+  Square net(3), into(4);
+  const std::string path = scratch("names_map.safetensors");
+  save_safetensors(net, path, {{"0.weight", "w"}});
+  Safetensors file = read_safetensors(path);  // w, 0.bias, 2.bias: "2.weight" taken out
+  file.tensors.erase(std::find_if(file.tensors.begin(), file.tensors.end(),
+                                  [](const SafetensorsTensor& t) { return t.name == "2.weight"; }));
+  const Eigen::VectorXf before = into.values();
+  auto load_error = [&](const std::map<std::string, std::string>& names) {
+    return error_of([&] { load_safetensors(into, file, "names.safetensors", {.names = names}); });
+  };
+  BOOST_TEST(load_error({{"0.weight", "w"}, {"2.weight", "w"}}) ==
+             "tapeless: names.safetensors: the names map gives '0.weight' and '2.weight' one tensor, 'w' "
+             "(LoadOptions::names)");
+  BOOST_TEST(load_error({{"0.weight", "w"}, {"2.wieght", "w"}}) ==
+             "tapeless: names.safetensors: the names map has '2.wieght', which is not a parameter of the network "
+             "(LoadOptions::names)");
+  BOOST_TEST((into.values().array() == before.array()).all());
+  // the file is sound: with 2.weight back it loads
+  load_safetensors(into, path, {.names = {{"0.weight", "w"}}});
+  BOOST_TEST((into.values().array() == net.values().array()).all());
+  // saving: the same refusals, and the file on disk stays as it was
+  const std::vector<unsigned char> good = bytes_of(path);
+  BOOST_TEST(error_of([&] {
+               save_safetensors(net, path, {{"2.wieght", "w2"}});
+             }) ==
+             "tapeless: " + path +
+                 ": not written: the names map has '2.wieght', which is not a parameter of the network; the previous "
+                 "file, if any, is unchanged");
+  BOOST_TEST(error_of([&] {
+               save_safetensors(net, path, {{"0.bias", "2.bias"}});
+             }) ==
+             "tapeless: " + path +
+                 ": not written: the names map gives '0.bias' and '2.bias' one tensor, '2.bias'; the previous file, "
+                 "if any, is unchanged");
+  BOOST_TEST((bytes_of(path) == good));
+}
+
 BOOST_AUTO_TEST_CASE(a_file_the_reader_would_refuse_is_not_written) {
   Network<Mlp, float> net(9);
   const std::string path = scratch("refused_write.safetensors");
@@ -618,7 +660,11 @@ BOOST_AUTO_TEST_CASE(a_file_the_reader_would_refuse_is_not_written) {
     BOOST_TEST((bytes_of(path) == good));
   };
   // two parameters under one name: the file would hold one entry and data nobody owns
-  refused([&] { save_safetensors(net, path, {{"0.bias", "b"}, {"2.bias", "b"}}); }, "the header names 'b' twice");
+  refused(
+      [&] {
+        save_safetensors(net, path, {{"0.bias", "b"}, {"2.bias", "b"}});
+      },
+      "the names map gives '0.bias' and '2.bias' one tensor, 'b'");
   refused(
       [&] {
         save_safetensors(net, path, {{"0.bias", "a..b"}});

@@ -408,9 +408,11 @@ inline void write_safetensors(const std::string& path, const Safetensors& file) 
 
 /// Options of load_safetensors.
 struct LoadOptions {
-  bool allow_non_finite = false;               ///< accept NaN/Inf values instead of refusing the file
-  std::map<std::string, std::string> names{};  ///< our parameter name -> the file's tensor name
-  bool check_architecture = true;              ///< refuse a file saved from another architecture
+  bool allow_non_finite = false;  ///< accept NaN/Inf values instead of refusing the file
+  /// Our parameter name -> the file's tensor name. A name the network has no parameter of, or two
+  /// parameters given one tensor, is refused.
+  std::map<std::string, std::string> names{};
+  bool check_architecture = true;  ///< refuse a file saved from another architecture
 };
 
 /// The metadata key under which a saved network's architecture is recorded.
@@ -431,6 +433,22 @@ inline std::vector<std::uint64_t> torch_shape(const ParameterInfo& p) {
 inline std::string file_name(const ParameterInfo& p, const std::map<std::string, std::string>& names) {
   const auto it = names.find(p.name);
   return it == names.end() ? p.name : it->second;
+}
+/// What is wrong with a map from the network's parameter names to a file's (empty if nothing): a
+/// name the network has no parameter of (a typo would be ignored), or two parameters mapped to
+/// one tensor (a load would copy one tensor into both).
+inline std::string name_map_problem(const std::vector<ParameterInfo>& parameters,
+                                    const std::map<std::string, std::string>& names) {
+  for (const auto& entry : names)
+    if (std::none_of(parameters.begin(), parameters.end(),
+                     [&](const ParameterInfo& p) { return p.name == entry.first; }))
+      return "the names map has '" + entry.first + "', which is not a parameter of the network";
+  std::map<std::string, const std::string*> owner;  // a file's name -> the parameter mapped to it
+  for (const ParameterInfo& p : parameters) {
+    const auto [it, fresh] = owner.emplace(file_name(p, names), &p.name);
+    if (!fresh) return "the names map gives '" + *it->second + "' and '" + p.name + "' one tensor, '" + it->first + "'";
+  }
+  return {};
 }
 }  // namespace detail
 
@@ -565,10 +583,14 @@ void append_converted(std::vector<unsigned char>& data, const Net& net, const st
 /// Saves a network's parameters in PyTorch's layout (`dtype`: by default F32 for float, F64 for
 /// double), atomically, with `metadata` and the network's architecture (`architecture_key`).
 /// Refuses a network with a non-finite weight, or with a weight beyond the range of `dtype`
-/// (F16's is 65504): safetensors_error naming it; nothing is written.
+/// (F16's is 65504), and a `names` map (our name -> the file's) that names no parameter of the
+/// network or gives two parameters one name: safetensors_error naming it; nothing is written.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
                       const std::map<std::string, std::string>& metadata = {}, SaveDtype dtype = SaveDtype::native) {
+  if (const std::string problem = detail::name_map_problem(net.parameters(), names); !problem.empty())
+    throw safetensors_error("tapeless: " + path + ": not written: " + problem +
+                            "; the previous file, if any, is unchanged");
   detail::require_finite_parameters(net, path);
   const std::string type = detail::dtype_name(dtype, std::is_same_v<typename Net::scalar_type, float>);
   Safetensors file;
@@ -584,10 +606,14 @@ void save_safetensors(const Net& net, const std::string& path, const std::map<st
 
 /// Loads a network's parameters from a safetensors file in PyTorch's layout (any supported
 /// dtype, converted). Every check passes before the network changes; on failure it throws
-/// safetensors_error naming the tensor and the problem, and the network is as it was.
+/// safetensors_error naming the tensor and the problem, and the network is as it was. Each of
+/// the file's tensors loads exactly one parameter: a `LoadOptions::names` that gives two
+/// parameters one tensor, or names no parameter of the network, is refused.
 template <class Net>
 void load_safetensors(Net& net, const Safetensors& file, const std::string& source, const LoadOptions& options = {}) {
   auto fail = [&](const std::string& what) { return safetensors_error("tapeless: " + source + ": " + what); };
+  if (const std::string problem = detail::name_map_problem(net.parameters(), options.names); !problem.empty())
+    throw fail(problem + " (LoadOptions::names)");
   if (const auto saved = file.metadata.find(architecture_key);
       options.check_architecture && saved != file.metadata.end() && saved->second != Net::architecture())
     throw fail("the file holds a " + saved->second + " (its metadata " + architecture_key + "), the network is a " +
