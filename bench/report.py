@@ -564,11 +564,14 @@ accuracy with bfloat16 activations is in bench/analysis.md.
 
 {mixed_table(cells)}
 
-## Data-parallel training
+## Training on every core
 
-`ParallelTrainer` (network/parallel_trainer.hpp) splits each batch over every core of this
+`ParallelTrainer` (network/parallel_trainer.hpp) splits each step over every core of this
 machine, against one `Trainer` on one thread, both in one run that is not pinned to a core (the
-rest of this page is). Plain SGD, as above; median of the repetitions.
+rest of this page is). On two threads a network of one hidden layer, as here, is split by hidden
+units (each thread half of them over the whole batch, owning their weights:
+network/hidden_split.hpp); other networks and thread counts by rows of the batch. Plain SGD, as
+above; median of the repetitions.
 
 {ptable}
 

@@ -42,6 +42,15 @@ void fill(T& t, int step) {
   for (Index i = 0; i < t.inputs().rows(); ++i) t.targets()(i, 0) = static_cast<int>(rng() % 4);
 }
 
+/// A batch of 7 rows (a new size for a trainer built for another), inputs 0.25, MSE targets 0.5.
+template <class T>
+void seven_rows(T& t) {
+  t.inputs().resize(7);
+  t.targets().resize(7);
+  t.inputs().value().setConstant(0.25);
+  t.targets().value().setConstant(0.5);
+}
+
 double relative(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff();
 }
@@ -108,13 +117,8 @@ BOOST_AUTO_TEST_CASE(the_same_bits_run_after_run_and_with_a_run_time_batch) {
   BOOST_TEST((a.values().array() == b.values().array()).all());  // deterministic, bit for bit
   BOOST_TEST(relative(a.values(), c.values()) < 1e-10);
   // a new batch size re-cuts the shards (7 rows: 4 + 3) and still equals one thread
-  for (auto* t : {&ta.inputs(), &tc.inputs()}) t->resize(7);
-  ta.targets().resize(7);
-  tc.targets().resize(7);
-  ta.inputs().value().setConstant(0.25);
-  tc.inputs().value().setConstant(0.25);
-  ta.targets().value().setConstant(0.5);
-  tc.targets().value().setConstant(0.5);
+  seven_rows(ta);
+  seven_rows(tc);
   BOOST_TEST(ta.compute().loss == tc.compute().loss, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(relative(a.gradients(), c.gradients()) < 1e-12);
 }
@@ -323,13 +327,8 @@ BOOST_AUTO_TEST_CASE(
   c.parameter("2.weight").setConstant(0.125);
   c.parameter("2.bias").setConstant(-0.5);
   // a new batch size (7 rows) and still one thread's results
-  for (auto* t : {&ta.inputs(), &tc.inputs()}) t->resize(7);
-  ta.targets().resize(7);
-  tc.targets().resize(7);
-  ta.inputs().value().setConstant(0.25);
-  tc.inputs().value().setConstant(0.25);
-  ta.targets().value().setConstant(0.5);
-  tc.targets().value().setConstant(0.5);
+  seven_rows(ta);
+  seven_rows(tc);
   BOOST_TEST(ta.compute().loss == tc.compute().loss, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(relative(a.gradients(), c.gradients()) < 1e-12);
   BOOST_TEST(ta.output().rows() == 7);

@@ -135,9 +135,7 @@ class split_part {
  public:
   using input_type = Tensor<S, Batch, In>;
   /// A range of the network's parameter buffers: [first, first + size).
-  struct Range {
-    Index first, size;
-  };
+  using Range = std::pair<Index, Index>;
 
   /// Part `p` of `net`, reading the batch `x` and the targets `y` (the caller's, which must
   /// outlive it).
@@ -164,7 +162,7 @@ class split_part {
 
   /// Loads W2_p (and, part 0, b2) from the network, then runs the part's forward pass.
   void forward() {
-    Eigen::Map<Eigen::Matrix<S, Hp, O>>(second_.data()) =
+    Eigen::Map<matrix>(second_.data(), Hp, O) =
         Eigen::Map<const matrix>(net_->values().data() + w2_, H, O).middleRows(Index{p_} * Hp, Hp);
     if (p_ == 0) second_.tail(O) = net_->values().segment(b2_, O);
     chain_.forward();
@@ -179,7 +177,7 @@ class split_part {
     loss_.run();
     chain_.backward(loss_.template gradient<0>());
     Eigen::Map<matrix>(net_->gradients().data() + w2_, H, O).middleRows(Index{p_} * Hp, Hp) =
-        Eigen::Map<const Eigen::Matrix<S, Hp, O>>(second_gradient_.data());
+        Eigen::Map<const matrix>(second_gradient_.data(), Hp, O);
     if (p_ == 0) net_->gradients().segment(b2_, O) = second_gradient_.tail(O);
     return static_cast<double>(loss_.scalar());
   }

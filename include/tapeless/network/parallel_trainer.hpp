@@ -184,13 +184,12 @@ class ParallelTrainer {
   static bool first_slice(ParallelTrainer& t, std::size_t k) {
     O& o = *static_cast<O*>(t.job_.optimizer);
     const auto& plan = *static_cast<const typename O::Plan*>(t.job_.plan);
-    bool ok = true;
+    bool ok = true;  // every range is tried, even after one failed: undo restores each
     for (const auto& [first, n] : t.ranges_[k]) {
       if constexpr (checked_slices<O>)
         ok = o.check(plan, t.net_->values(), t.net_->gradients(), first, n) && ok;
       else
-        ok = o.apply(plan, t.net_->values(), t.net_->gradients(), first, n) &&
-             ok;  // every range applied: undo restores each
+        ok = o.apply(plan, t.net_->values(), t.net_->gradients(), first, n) && ok;
     }
     return ok;
   }
@@ -293,7 +292,7 @@ ParallelTrainer<Net, Loss, Batch, Precision>::ParallelTrainer(Net& net, int thre
       shards_.push_back(std::make_unique<Shard>(net, false, 1));  // for explain() and finish_step() only
       for (int k = 0; k < threads; ++k) {
         parts_.push_back(std::make_unique<part_type>(net, k, x_, y_));
-        for (const auto& r : parts_.back()->owned()) ranges_[static_cast<std::size_t>(k)].push_back({r.first, r.size});
+        ranges_[static_cast<std::size_t>(k)] = parts_.back()->owned();
       }
     }
   }
@@ -399,9 +398,9 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::row_phases(std::size_t k) {
 // passes every thread sums the parts' outputs and takes the loss itself (the same bits on every
 // thread), then backward to its part's parameters and the update of those.
 template <class Net, class Loss, int Batch, class Precision>
-void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases(std::size_t k) {
-  Outcome& o = outcomes_[k];
-  if constexpr (splittable) {
+void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases([[maybe_unused]] std::size_t k) {
+  if constexpr (splittable) {  // (parts_ is empty otherwise: never called)
+    Outcome& o = outcomes_[k];
     part_type& part = *parts_[k];
     try {
       part.forward();
@@ -423,8 +422,6 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases(std::size_t k) {
     sync_.arrive_and_wait();  // every part's update is checked (or applied)
     if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
     sync_.arrive_and_wait();
-  } else {
-    (void)o;
   }
 }
 
