@@ -377,6 +377,13 @@ inline Safetensors read_safetensors(const std::string& path, std::uint64_t max_b
   return parse_safetensors(detail::read_regular_file(path, max_bytes, fail), path);
 }
 
+namespace detail {
+/// The error of a write that failed or was refused: `path` as it was.
+inline safetensors_error unwritten(const std::string& path, const std::string& what) {
+  return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
+}
+}  // namespace detail
+
 /// Writes `file` (its tensors, metadata and data) as a safetensors file, atomically (io/file.hpp:
 /// an exclusively created temporary file in the same directory, flushed to disk, given the
 /// target's permissions and renamed over it; a symlinked target is followed). What is written
@@ -385,9 +392,7 @@ inline Safetensors read_safetensors(const std::string& path, std::uint64_t max_b
 /// failure the temporary file is removed, `path` is left as it was, and safetensors_error is
 /// thrown naming the problem (and the system's reason).
 inline void write_safetensors(const std::string& path, const Safetensors& file) {
-  auto fail = [&](const std::string& what) {
-    return safetensors_error("tapeless: " + path + ": " + what + "; the previous file, if any, is unchanged");
-  };
+  auto fail = [&](const std::string& what) { return detail::unwritten(path, what); };
   std::string text;
   try {
     text = detail::header_text(file);
@@ -589,8 +594,7 @@ template <class Net>
 void save_safetensors(const Net& net, const std::string& path, const std::map<std::string, std::string>& names = {},
                       const std::map<std::string, std::string>& metadata = {}, SaveDtype dtype = SaveDtype::native) {
   if (const std::string problem = detail::name_map_problem(net.parameters(), names); !problem.empty())
-    throw safetensors_error("tapeless: " + path + ": not written: " + problem +
-                            "; the previous file, if any, is unchanged");
+    throw detail::unwritten(path, "not written: " + problem);
   detail::require_finite_parameters(net, path);
   const std::string type = detail::dtype_name(dtype, std::is_same_v<typename Net::scalar_type, float>);
   Safetensors file;

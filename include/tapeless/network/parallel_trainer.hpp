@@ -154,6 +154,7 @@ class ParallelTrainer {
   void phases(std::size_t k);
   void row_phases(std::size_t k);
   void part_phases(std::size_t k);
+  void update(std::size_t k, bool ready);
 
   // An optimizer whose update works slice by slice, one of two ways. With no clipping (which
   // needs the global norm first), each thread takes its slice right after summing it:
@@ -386,10 +387,17 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::row_phases(std::size_t k) {
   sync_.arrive_and_wait();  // every shard is done: its result and error are visible to every thread
   const bool clean = !any_error();
   if (clean) reduce(k);
+  update(k, clean && losses_finite());
+}
+
+// The update's two phases, as thread k runs them: its ranges checked (or applied) if the step got
+// this far (`ready`), then, once every thread has, committed if all passed (or undone if any failed).
+template <class Net, class Loss, int Batch, class Precision>
+void ParallelTrainer<Net, Loss, Batch, Precision>::update(std::size_t k, bool ready) {
   Outcome& o = outcomes_[k];
-  o.tried = job_.first != nullptr && clean && losses_finite();
+  o.tried = job_.first != nullptr && ready;
   o.update_ok = o.tried && job_.first(*this, k);
-  sync_.arrive_and_wait();  // every slice is summed, and its update checked (or applied)
+  sync_.arrive_and_wait();  // every thread's ranges are checked (or applied)
   if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
   sync_.arrive_and_wait();
 }
@@ -417,11 +425,7 @@ void ParallelTrainer<Net, Loss, Batch, Precision>::part_phases([[maybe_unused]] 
         o.late_error = std::current_exception();  // not `error`, which the other thread may be reading
       }
     }
-    o.tried = job_.first != nullptr && clean && !o.late_error && o.result.ok();
-    o.update_ok = o.tried && job_.first(*this, k);
-    sync_.arrive_and_wait();  // every part's update is checked (or applied)
-    if (o.tried && all_updates_ok() == job_.second_if_all_passed) job_.second(*this, k);
-    sync_.arrive_and_wait();
+    update(k, clean && !o.late_error && o.result.ok());
   }
 }
 
