@@ -19,9 +19,11 @@
 /// stored, `row_at_once`), small ones known at run time a plain loop
 /// (`detail::small_gemm`), and one row (a batch of one, fixed or at run time) times a matrix Eigen
 /// would multiply by GEMV the GEMV kernel, called directly as Eigen's product calls it, with the
-/// same bits; a run-time batch of one row times a weight of fixed size takes the path a fixed
-/// batch of one would (`fixed_row`), for the same bits and time. A depth-1 product (dW = x^T g
-/// at batch 1) is one pass over the destination
+/// same bits (a row times a column-major weight, a dot product per output, a packet of outputs
+/// at a time where that pays: `detail::dot_rows_add`, whose reductions share shuffles and whose
+/// outputs leave as one packet, with Eigen's pairings); a run-time batch of one row times a
+/// weight of fixed size takes the path a fixed batch of one would (`fixed_row`), for the same
+/// bits and time. A depth-1 product (dW = x^T g at batch 1) is one pass over the destination
 /// (`detail::outer_gemm`; Eigen's outer product for operands without direct access).
 /// Where the operands' sizes are known at compile time they choose the path there, and the
 /// paths they rule out are not instantiated: a fixed GEMM shape the unpacked kernel pays for

@@ -14,6 +14,8 @@
 /// counts allocations for products beyond EIGEN_STACK_ALLOCATION_LIMIT).
 #pragma once
 
+#include "tapeless/detail/dot_rows.hpp"
+
 #include <Eigen/Core>
 
 #include <type_traits>
@@ -89,9 +91,20 @@ void gemm_add(Dst& dst, const A& a, const B& b, gemm_buffers<S>& buffers) {
 
 /// y += A x through Eigen's GEMV kernel, called as Eigen's own product calls it for a matrix
 /// times a contiguous vector into a contiguous vector. A is rows x cols in storage order `Order`
-/// with outer stride lda. One instance per scalar and order, whatever the call site.
+/// with outer stride lda. One instance per scalar and order, whatever the call site. A row-major
+/// A's whole blocks of a packet of rows go to `detail::dot_rows_add` where it is available and
+/// pays (detail/dot_rows.hpp): Eigen's bits, reduced together and stored as one packet.
 template <class S, int Order>
 void gemv_add(Eigen::Index rows, Eigen::Index cols, const S* a, Eigen::Index lda, const S* x, S* y) {
+  if constexpr (Order == Eigen::RowMajor && dot_rows_available<S>) {
+    if (const Eigen::Index n = dot_rows_count<S>(rows, cols); n > 0) {
+      dot_rows_add<S>(n, cols, a, lda, x, y);
+      if (n == rows) return;
+      rows -= n;
+      a += n * lda;
+      y += n;
+    }
+  }
   using Lhs = Eigen::internal::const_blas_data_mapper<S, Eigen::Index, Order>;
   using Rhs = Eigen::internal::const_blas_data_mapper<S, Eigen::Index,
                                                       Order == Eigen::RowMajor ? Eigen::ColMajor : Eigen::RowMajor>;
