@@ -17,6 +17,7 @@ namespace {
 using namespace tapeless;
 using Small = Network<Sequential<Linear<4, 16>, ReLU, Linear<16, 16>, ReLU, Linear<16, 3>>, float>;
 using Mnist = Network<Sequential<Linear<784, 256>, ReLU, Linear<256, 10>>, float>;
+using Wide = Network<Sequential<Linear<64, 64>, ReLU, Linear<64, 64>, ReLU, Linear<64, 10>>, float>;
 
 }  // namespace
 
@@ -27,6 +28,15 @@ float small_steps(Small& net) {
   Predictor<Small> many(net, 7);
   Sgd<float> sgd(net, SgdOptions{0.01});
   return static_cast<float>(fixed.step(sgd).loss + run_time.step(sgd).loss) + one()(0, 0) + many()(0, 0);
+}
+
+// 64 wide: products of at least a packet of rows, through the unpacked kernel's column blocks,
+// at a run-time batch of one and at a fixed one.
+float wide_steps(Wide& net) {
+  Trainer<Wide, SoftmaxCrossEntropy<>, dynamic> run_time(net, 1);
+  Trainer<Wide, SoftmaxCrossEntropy<>, 1> fixed(net);
+  Sgd<float> sgd(net, SgdOptions{0.01});
+  return static_cast<float>(run_time.step(sgd).loss + fixed.step(sgd).loss);
 }
 
 double mnist_steps(Mnist& net, const Eigen::Matrix<float, Eigen::Dynamic, 784, Eigen::RowMajor>& images,

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "tapeless/detail/dot_rows.hpp"
+#include "tapeless/detail/kernel_attributes.hpp"
 
 #include <Eigen/Core>
 
@@ -94,8 +95,12 @@ void gemm_add(Dst& dst, const A& a, const B& b, gemm_buffers<S>& buffers) {
 /// with outer stride lda. One instance per scalar and order, whatever the call site. A row-major
 /// A's whole blocks of a packet of rows go to `detail::dot_rows_add` where it is available and
 /// pays (detail/dot_rows.hpp): Eigen's bits, reduced together and stored as one packet.
+/// A kernel (TAPELESS_KERNEL): inlined into a caller whose sizes are constants, g++ 12 clones
+/// Eigen's GEMV kernel for them and warns (-Waggressive-loop-optimizations) about its loops on
+/// paths those sizes rule out, in the user's -O3 build (tests/warnings/user_program.cpp, a
+/// 64-64-64-10 network at batch 1).
 template <class S, int Order>
-void gemv_add(Eigen::Index rows, Eigen::Index cols, const S* a, Eigen::Index lda, const S* x, S* y) {
+TAPELESS_KERNEL void gemv_add(Eigen::Index rows, Eigen::Index cols, const S* a, Eigen::Index lda, const S* x, S* y) {
   if constexpr (Order == Eigen::RowMajor && dot_rows_available<S>) {
     if (const Eigen::Index n = dot_rows_count<S>(rows, cols); n > 0) {
       dot_rows_add<S>(n, cols, a, lda, x, y);
