@@ -51,21 +51,6 @@ using packet = typename Eigen::internal::packet_traits<S>::type;
 template <class S>
 inline constexpr int lanes = Eigen::internal::packet_traits<S>::size;
 
-/// Whether Eigen's predux for S's packet on this target is a tree of halves, low half first,
-/// and the kernel pays for it (float in 8- and 16-lane packets).
-template <class S>
-inline constexpr bool available = [] {
-  if constexpr (!std::is_same_v<S, float> || !Eigen::internal::packet_traits<S>::Vectorizable) {
-    return false;
-  } else {
-#if defined(EIGEN_VECTORIZE_AVX512) && !defined(EIGEN_VECTORIZE_AVX512DQ)
-    return false;
-#else
-    return lanes<S> == 8 || lanes<S> == 16;
-#endif
-  }
-}();
-
 // Lane k of the low (Hi false) or high operand of one level: packets u and v each hold L / B
 // partial sums in blocks of B lanes; the result holds 2 L / B, in blocks of B / 2, u's first.
 template <int L, int B, bool Hi>
@@ -94,9 +79,20 @@ P reduce(P (&c)[L], std::integer_sequence<int, Level...>) {
 
 }  // namespace dot_rows_impl
 
-/// Whether `dot_rows_add` exists for S on this target.
+/// Whether `dot_rows_add` exists for S on this target: Eigen's predux for S's packet is a tree of
+/// halves, low half first, and the kernel pays for it (float in 8- and 16-lane packets).
 template <class S>
-inline constexpr bool dot_rows_available = dot_rows_impl::available<S>;
+inline constexpr bool dot_rows_available = [] {
+  if constexpr (!std::is_same_v<S, float> || !Eigen::internal::packet_traits<S>::Vectorizable) {
+    return false;
+  } else {
+#if defined(EIGEN_VECTORIZE_AVX512) && !defined(EIGEN_VECTORIZE_AVX512DQ)
+    return false;
+#else
+    return dot_rows_impl::lanes<S> == 8 || dot_rows_impl::lanes<S> == 16;
+#endif
+  }
+}();
 
 /// How many leading rows of a rows x depth row-major GEMV `dot_rows_add` takes: every whole
 /// block of L rows where the kernel is available and the depth a multiple of L, at most 128;
