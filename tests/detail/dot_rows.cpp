@@ -3,7 +3,8 @@
 // GEMV kernel's bits for every row count and depth around the packet, strided rows, assign
 // (y zeroed) and add, NaN, infinities, overflow and signed zeros, writing nothing past y. Built
 // for the default target (4-lane SSE packets: the kernel is not used there, gemv_add is Eigen's)
-// and again for this machine (test_native_detail_dot_rows: AVX or AVX-512, where it is).
+// and again for this machine (test_native_detail_dot_rows: AVX or AVX-512, where it is), and on an
+// AVX-512 machine for AVX2 too (test_avx2_detail_dot_rows: the 8-lane fold).
 #define BOOST_TEST_MODULE detail_dot_rows
 #include "tapeless/detail/dot_rows.hpp"
 
