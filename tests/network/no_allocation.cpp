@@ -95,3 +95,16 @@ BOOST_AUTO_TEST_CASE(mixed_precision_models) {
   expect_no_allocation(bf16, adam_a);
   expect_no_allocation(f16, adam_b);
 }
+
+BOOST_AUTO_TEST_CASE(one_row_with_the_update_fused) {
+  // Sgd without momentum at one row, on a network above Sgd::fused_outer_minimum: the fused
+  // update (network/trainer.hpp), at a fixed batch and a run-time batch of one
+  using Net = Network<Sequential<Linear<3, 40>, ReLU, Linear<40, 100>, Tanh, Linear<100, 3>>>;
+  static_assert(Net::parameter_size >= Sgd<float>::fused_outer_minimum);
+  Net net(4);
+  Trainer<Net, SoftmaxCrossEntropy<>, 1> fixed(net);
+  Trainer<Net, SoftmaxCrossEntropy<>> runtime(net, 1);
+  Sgd sgd(net, {.lr = 0.01, .weight_decay = 1e-4});
+  expect_no_allocation(fixed, sgd);
+  expect_no_allocation(runtime, sgd);
+}

@@ -21,6 +21,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -269,6 +271,158 @@ BOOST_AUTO_TEST_CASE(a_non_finite_gradient_is_located) {
   BOOST_TEST_REQUIRE(std::sscanf(text.c_str() + text.find(" at (") + 5, "%td, %td)", &i, &j) == 2, text);
   BOOST_TEST(!std::isfinite(net.gradient(first)(i, j)), text);
   BOOST_TEST(trainer.explain(StepResult{}) == "the step was finite");
+}
+
+// ---- the update fused at one row (Trainer::step with Sgd without momentum, detail/outer_update.hpp)
+
+namespace {
+// Sgd that counts its fused checks: whether a step took the one-row path.
+template <class S>
+struct CountingSgd : Sgd<S> {
+  using Sgd<S>::Sgd;
+  mutable int checks = 0;
+  bool check_outer(const typename Sgd<S>::Plan& p, const detail::outer_weight<S>* w, std::size_t n) const {
+    ++checks;
+    return Sgd<S>::check_outer(p, w, n);
+  }
+};
+// 4,563 parameters (Sgd fuses from 4,096): 3 inputs (fewer than a packet), columns of 40 and 100
+// (tails), a bias of 3 (shorter than a packet)
+using Fused = Network<Sequential<Linear<3, 40>, ReLU, Linear<40, 100>, Tanh, Linear<100, 3>>, float>;
+static_assert(Fused::parameter_size >= Sgd<float>::fused_outer_minimum);
+
+template <class S>
+bool same_bits(const Eigen::Matrix<S, Eigen::Dynamic, 1>& a, const Eigen::Matrix<S, Eigen::Dynamic, 1>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(S) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+// What step() does without fusing: compute(), then, if that was finite, Sgd's update.
+template <class T, class Net>
+StepResult compute_then_update(T& trainer, Net& net, Sgd<typename Net::scalar_type>& sgd) {
+  StepResult r = trainer.compute();
+  if (r.ok() && !sgd.update(net)) r.status = StepResult::Status::non_finite_update;
+  return r;
+}
+
+// `a` stepped through `ta` (fused), `b` the same way unfused: weights, gradients and what the
+// steps report, bit for bit.
+template <class Net, class TA, class TB>
+void expect_same_step(Net& a, TA& ta, CountingSgd<typename Net::scalar_type>& sa, Net& b, TB& tb,
+                      Sgd<typename Net::scalar_type>& sb, const std::string& what, int checked = 1) {
+  const int checks = sa.checks;
+  const StepResult ra = ta.step(sa);
+  const StepResult rb = compute_then_update(tb, b, sb);
+  BOOST_TEST(sa.checks == checks + checked, what << ": the fused path (a non-finite loss needs no check)");
+  BOOST_TEST(same_bits(a.values(), b.values()), what << ": weights");
+  BOOST_TEST(same_bits(a.gradients(), b.gradients()), what << ": gradients");
+  BOOST_TEST((ra.status == rb.status),
+             what << ": status " << static_cast<int>(ra.status) << " against " << static_cast<int>(rb.status));
+  BOOST_TEST(ra.parameter == rb.parameter, what);
+  BOOST_TEST(std::memcmp(&ra.loss, &rb.loss, sizeof ra.loss) == 0, what << ": loss");
+}
+
+template <int Batch>
+void fused_steps_equal_compute_then_update(SgdOptions options) {
+  Fused a(5), b(5);
+  Trainer<Fused, SoftmaxCrossEntropy<>, Batch> ta(a), tb(b);
+  CountingSgd<float> sa(a, options);
+  Sgd<float> sb(b, options);
+  for (unsigned step = 0; step < 10; ++step) {
+    test::randomize(ta.inputs(), -2.0, 2.0);
+    tb.inputs().value() = ta.inputs().value();
+    ta.targets()(0, 0) = tb.targets()(0, 0) = static_cast<int>(step % 3);
+    expect_same_step(a, ta, sa, b, tb, sb, "batch " + std::to_string(Batch) + ", step " + std::to_string(step));
+  }
+  BOOST_TEST(!same_bits(a.values(), Fused(5).values()));  // it trained
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_step_at_one_row_fuses_the_update_with_the_bits_of_compute_then_update) {
+  fused_steps_equal_compute_then_update<1>({.lr = 0.1});
+  fused_steps_equal_compute_then_update<1>({.lr = 0.05, .weight_decay = 0.01});
+  fused_steps_equal_compute_then_update<dynamic>({.lr = 0.1, .weight_decay = 0.001});
+}
+
+BOOST_AUTO_TEST_CASE(a_fused_step_that_is_not_finite_changes_no_weight_and_leaves_the_gradients) {
+  // an update that would overflow (finite loss and gradients), then a NaN input (the loss)
+  using FusedRelu = Network<Sequential<Linear<3, 40>, ReLU, Linear<40, 100>, ReLU, Linear<100, 3>>, float>;
+  static_assert(FusedRelu::parameter_size >= Sgd<float>::fused_outer_minimum);
+  for (const bool nan_input : {false, true}) {
+    FusedRelu a(6), b(6);
+    Trainer<FusedRelu, SoftmaxCrossEntropy<>, 1> ta(a), tb(b);
+    CountingSgd<float> sa(a, {.lr = 1e30});
+    Sgd<float> sb(b, {.lr = 1e30});
+    // inputs of 1e10 through ReLUs: first-layer gradients of about 1e10 (the label is not the
+    // largest logit, so softmax's gradient is not 0), an update of about 1e40
+    ta.inputs().value().setConstant(1e10f);
+    tb.inputs().value().setConstant(1e10f);
+    Index largest = 0;
+    ta.infer().row(0).maxCoeff(&largest);
+    ta.targets()(0, 0) = tb.targets()(0, 0) = static_cast<int>((largest + 1) % 3);
+    if (nan_input) ta.inputs()(0, 1) = tb.inputs()(0, 1) = std::numeric_limits<float>::quiet_NaN();
+    const Eigen::VectorXf before = a.values();
+    expect_same_step(a, ta, sa, b, tb, sb, nan_input ? "nan input" : "overflow", nan_input ? 0 : 1);
+    BOOST_TEST(same_bits(a.values(), before));
+    const StepResult r = ta.step(sa);
+    BOOST_TEST((r.status == (nan_input ? StepResult::Status::non_finite_loss : StepResult::Status::non_finite_update)));
+    BOOST_TEST(ta.explain(r).starts_with(nan_input ? "the loss is " : "the gradients are finite, but the update"),
+               ta.explain(r));
+  }
+  // a finite loss whose gradients are not (sqrt|z| at 0), in double
+  using SingularFused = Network<Sequential<Linear<3, 64>, ReLU, Linear<64, 60>, SqrtAbs, Linear<60, 3>>, double>;
+  static_assert(SingularFused::parameter_size >= Sgd<double>::fused_outer_minimum);
+  SingularFused a(4), b(4);
+  a.parameter("2.weight").setZero();
+  b.parameter("2.weight").setZero();
+  Trainer<SingularFused, SoftmaxCrossEntropy<>, 1> ta(a), tb(b);
+  CountingSgd<double> sa(a);
+  Sgd<double> sb(b);
+  test::randomize(ta.inputs());
+  tb.inputs().value() = ta.inputs().value();
+  const Eigen::VectorXd before = a.values();
+  expect_same_step(a, ta, sa, b, tb, sb, "singular");
+  BOOST_TEST(same_bits(a.values(), before));
+  const StepResult r = ta.step(sa);
+  BOOST_TEST((r.status == StepResult::Status::non_finite_gradient));
+  BOOST_TEST(ta.explain(r).starts_with("the gradient of " + a.parameters()[static_cast<std::size_t>(r.parameter)].name),
+             ta.explain(r));
+}
+
+BOOST_AUTO_TEST_CASE(the_update_is_fused_only_at_one_row_without_momentum_clipping_or_few_parameters) {
+  Fused net(7);
+  CountingSgd<float> plain(net), momentum(net, {.momentum = 0.9});
+  Trainer<Fused, SoftmaxCrossEntropy<>, 1> one(net);
+  Trainer<Fused, SoftmaxCrossEntropy<>> two(net, 2);
+  test::randomize(one.inputs());
+  test::randomize(two.inputs());
+  BOOST_TEST(one.step(plain).ok());
+  BOOST_TEST(plain.checks == 1);
+  // backward writes every gradient again after a fused step (the deferral lasts one backward)
+  one.targets()(0, 0) = 2;
+  BOOST_TEST(one.compute().ok());
+  const Eigen::VectorXf computed = net.gradients();
+  Trainer<Fused, SoftmaxCrossEntropy<>, 1> fresh(net);
+  fresh.inputs().value() = one.inputs().value();
+  fresh.targets()(0, 0) = 2;
+  BOOST_TEST(fresh.compute().ok());
+  BOOST_TEST(same_bits(computed, net.gradients()));
+  BOOST_TEST(one.step(plain, {.max_norm = 1}).ok());
+  BOOST_TEST(one.step(momentum).ok());
+  BOOST_TEST(two.step(plain).ok());
+  BOOST_TEST((plain.checks == 1 && momentum.checks == 0));
+  two.inputs().resize(1);  // a run-time batch of one row: fused
+  two.targets().resize(1);
+  two.targets()(0, 0) = 1;
+  test::randomize(two.inputs());
+  BOOST_TEST(two.step(plain).ok());
+  BOOST_TEST(plain.checks == 2);
+  Network<Mlp, float> small(7);  // fewer parameters than Sgd fuses for
+  static_assert(Network<Mlp, float>::parameter_size < Sgd<float>::fused_outer_minimum);
+  Trainer<Network<Mlp, float>, SoftmaxCrossEntropy<>, 1> small_trainer(small);
+  CountingSgd<float> small_sgd(small);
+  test::randomize(small_trainer.inputs());
+  BOOST_TEST(small_trainer.step(small_sgd).ok());
+  BOOST_TEST(small_sgd.checks == 0);
 }
 
 BOOST_AUTO_TEST_CASE(inference_is_the_forward_pass) {

@@ -216,6 +216,14 @@ template <class L>
 using layer_t = typename detail::as_layer<L>::type;
 
 namespace detail {
+/// Whether layer L (a `layer_t`) holds a weight (in x out) and a bias (1 x out), in that order,
+/// applied as `affine(x, weight, bias)`: at one row their gradients are x^T g and g, which a
+/// Trainer's step forms in the optimizer's update (network/trainer.hpp). Linear's is true.
+template <class L>
+inline constexpr bool outer_gradient_layer = false;
+}  // namespace detail
+
+namespace detail {
 /// How many of a layer's functions prefer Xavier (`F::xavier_init` true: Sigmoid, Tanh) and He
 /// (false: ReLU, LeakyReLU, ELU, GELU, SiLU); functions without the member do not count.
 struct init_votes {

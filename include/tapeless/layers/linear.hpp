@@ -58,4 +58,9 @@ struct Linear {
   }
 };
 
+namespace detail {
+template <int In, int Out>
+inline constexpr bool outer_gradient_layer<Linear<In, Out>> = true;
+}  // namespace detail
+
 }  // namespace tapeless

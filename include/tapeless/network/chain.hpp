@@ -120,6 +120,7 @@ struct stage {
     }
   }
   using input_type = In;
+  using layer = layer_t<L>;
   using params_type = typename layer_t<L>::template params<typename In::scalar_type>;
   using program = decltype(make(std::declval<const In&>(),
                                 std::declval<std::conditional_t<Train, params_type&, const params_type&>>()));
@@ -593,6 +594,56 @@ class chain {
   }
   const output_type& output() const { return link_at<n - 1>(links_).out; }
 
+  /// Whether a training step at one row can leave the parameter gradients to the optimizer's
+  /// update (network/trainer.hpp): every layer with parameters is a Linear (an
+  /// `outer_gradient_layer`) with a program of its own, at full precision.
+  static constexpr bool outer_updates = [] {
+    if constexpr (!Train || precision_traits<Precision>::mixed) {
+      return false;
+    } else {
+      return []<class... St>(layer_list<St...>) {
+        return ((outer_gradient_layer<typename St::layer> ? !St::checkpointed : St::layer::parameter_size == 0) && ...);
+      }(typename stage_list::type{});
+    }
+  }();
+  /// How many Linear layers for_each_outer visits.
+  static constexpr std::size_t outer_layers = []<class... St>(layer_list<St...>) {
+    return (std::size_t{outer_gradient_layer<typename St::layer>} + ... + std::size_t{0});
+  }(typename stage_list::type{});
+  /// Backward leaves the weight and bias gradients of every affine op (ops/affine.hpp,
+  /// `deferred`) to the caller while `on`.
+  void defer_outer(bool on) {
+    for_each_workspace([on](auto& slot, auto) {
+      if constexpr (requires { slot.work.deferred; }) slot.work.deferred = on;
+    });
+  }
+  /// After a forward and a backward from `seed` at one row (`outer_updates`): calls
+  /// f(in, out, x, g, layer_params) for every Linear layer, in layer order, with x its input row
+  /// and g the adjoint of its output (`in` and `out` contiguous coefficients), and its parameters
+  /// in `params` (the network's). `x` is the chain's input.
+  template <class Seed, class P, class F>
+  void for_each_outer(const input_type& x, const Seed& seed, P& params, F&& f) requires Train {
+    [&]<class... St, std::size_t... K>(layer_list<St...>, std::index_sequence<K...>) {
+      (
+          [&] {
+            if constexpr (outer_gradient_layer<typename St::layer>) {
+              const S* in = nullptr;
+              if constexpr (K == 0)
+                in = x.value().data();
+              else
+                in = link_at<K - 1>(links_).value().data();
+              const S* out = nullptr;
+              if constexpr (K + 1 == n)
+                out = seed.data();
+              else
+                out = link_at<K + 1>(links_).input_gradient().data();
+              f(Index{St::layer::in}, Index{St::layer::out}, in, out, stage_params<K, layers>(params));
+            }
+          }(),
+          ...);
+    }(typename stage_list::type{}, std::make_index_sequence<n>{});
+  }
+
  private:
   template <std::size_t K, class St, std::size_t Leader, bool Stored>
   static constexpr std::size_t stage_bytes(Index batch) {
@@ -663,6 +714,11 @@ requires(!widths_ok<typename Net::layers>()) class chain<Net, Batch, Train, Prec
   template <class Seed>
   void backward(const Seed&) {}
   static constexpr std::size_t activation_bytes(Index) { return 0; }
+  static constexpr bool outer_updates = false;
+  static constexpr std::size_t outer_layers = 0;
+  void defer_outer(bool) {}
+  template <class Seed, class P, class F>
+  void for_each_outer(const input_type&, const Seed&, P&, F&&) {}
   const auto& value() const { return *out_.source; }
   const output_type& output() const { return out_; }
   template <class F>

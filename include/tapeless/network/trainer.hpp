@@ -21,14 +21,18 @@
 /// covers the gradients too, so an unclipped step needs no separate pass over them: Adam (and
 /// Sgd, where its data fit in the L2 cache) applies it in one pass that saves what it
 /// overwrites, and undoes it if it is not finite; a larger Sgd checks its update, then commits
-/// it (detail/update_pass.hpp).
+/// it (detail/update_pass.hpp). At one row, Sgd without momentum on a network of Linear layers
+/// (from Sgd::fused_outer_minimum parameters) forms the weight gradients in its update instead
+/// of backward (`step`, detail/outer_update.hpp).
 #pragma once
 
 #include "tapeless/core/error.hpp"
 #include "tapeless/core/leaf.hpp"
 #include "tapeless/core/tensor.hpp"
 #include "tapeless/detail/finite.hpp"
+#include "tapeless/detail/outer_update.hpp"
 #include "tapeless/detail/owned.hpp"
+#include "tapeless/detail/unpacked_gemm.hpp"
 #include "tapeless/engine/program.hpp"
 #include "tapeless/layers/tap.hpp"
 #include "tapeless/network/chain.hpp"
@@ -37,6 +41,7 @@
 #include "tapeless/optim/clip.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -157,8 +162,20 @@ class Trainer {
   ///
   /// Under `Mixed<Eigen::half>` a step that is not finite for its loss or gradients also halves
   /// the loss scale, and a finite one counts towards doubling it (`loss_scale()`).
+  ///
+  /// At one row, without clipping, for a network whose parameters are all Linear layers' and an
+  /// optimizer that can (Sgd without momentum, from `Sgd::fused_outer_minimum` parameters:
+  /// `Sgd::fuses_outer`, `check_outer`, `commit_outer`), backward leaves the weight
+  /// and bias gradients to the update, which forms them in registers as it checks and commits
+  /// the new weights, and stores them as it commits (fewer passes over memory: bench/analysis.md,
+  /// stop 36). The bits are the same as computing the gradients first: the gradients, the
+  /// weights and the status, a failed step included (its gradients are stored then too).
   template <class Optimizer>
   StepResult step(Optimizer& optimizer, Clip clip = {}) {
+    if constexpr (fuses_outer<Optimizer>)
+      if (clip.max_norm <= 0 && clip.max_value <= 0 && s_->x.rows() == 1 &&
+          optimizer.fuses_outer(net_->values().size()))
+        return outer_step(optimizer);
     StepResult r = finish_step(optimizer, clip, forward_backward());
     if constexpr (scaled)
       s_->scale.update(r.status != StepResult::Status::non_finite_loss &&
@@ -296,6 +313,39 @@ class Trainer {
     }
     return r;
   }
+
+  // Whether step() can leave the Linear layers' gradients to the update at one row (the network
+  // and the batch allow it), and to this optimizer's.
+  static constexpr bool outer_rows = chain_type::outer_updates && (Batch == 1 || Batch == dynamic);
+  template <class Optimizer>
+  static constexpr bool fuses_outer = outer_rows&& requires(Optimizer& o, const typename Optimizer::Plan& p, Index n,
+                                                            const detail::outer_weight<scalar_type>* w) {
+    { o.fuses_outer(n) } -> std::same_as<bool>;
+    { o.plan() } -> std::same_as<typename Optimizer::Plan>;
+    { o.check_outer(p, w, std::size_t{}) } -> std::same_as<bool>;
+    o.commit_outer(p, w, std::size_t{});
+  };
+  // step() at one row for a fuses_outer optimizer: backward without the Linear layers'
+  // gradients, then the check of every weight's update, then its commit, or, if the check failed
+  // (or the loss is not finite), the gradients stored and finish_step's verdict. What touches the
+  // programs is out of line (`extern template`: network/extern_template tests it).
+  template <class Optimizer>
+  StepResult outer_step(Optimizer& optimizer) {
+    const StepResult r = forward_backward_deferred();
+    const outer_weights_type weights = outer_weights();
+    const auto plan = optimizer.plan();
+    if (r.ok() && optimizer.check_outer(plan, weights.data(), weights.size())) {
+      optimizer.commit_outer(plan, weights.data(), weights.size());
+      return r;
+    }
+    return outer_refused(r, weights);
+  }
+  // Every Linear layer's weight and bias (its x = 1), with its input row and its output's adjoint.
+  using outer_weights_type =
+      std::array<detail::outer_weight<scalar_type>, outer_rows ? 2 * chain_type::outer_layers : 0>;
+  StepResult forward_backward_deferred();
+  outer_weights_type outer_weights();
+  StepResult outer_refused(StepResult r, const outer_weights_type& weights);
 
   using output_value = std::remove_cvref_t<decltype(std::declval<const chain_type&>().value())>;
   StepResult forward_backward();
@@ -499,6 +549,52 @@ StepResult Trainer<Net, Loss, Batch, Precision>::forward_backward() {
   StepResult r;
   r.loss = static_cast<double>(s.loss.scalar());
   if (!std::isfinite(r.loss)) r.status = StepResult::Status::non_finite_loss;
+  return r;
+}
+
+template <class Net, class Loss, int Batch, class Precision>
+StepResult Trainer<Net, Loss, Batch, Precision>::forward_backward_deferred() {
+  if constexpr (!outer_rows) {
+    return forward_backward();
+  } else {
+    struct deferred {  // for this backward only, an exception included
+      chain_type& chain;
+      explicit deferred(chain_type& c) : chain(c) { chain.defer_outer(true); }
+      deferred(const deferred&) = delete;
+      deferred& operator=(const deferred&) = delete;
+      ~deferred() { chain.defer_outer(false); }
+    };
+    const deferred scope(s_->chain);
+    return forward_backward();
+  }
+}
+
+template <class Net, class Loss, int Batch, class Precision>
+auto Trainer<Net, Loss, Batch, Precision>::outer_weights() -> outer_weights_type {
+  outer_weights_type weights;
+  if constexpr (outer_rows) {
+    State& s = *s_;
+    std::size_t k = 0;
+    s.chain.for_each_outer(
+        s.x, s.loss.template gradient<0>(), net_->params(),
+        [&](Index in, Index out, const scalar_type* x, const scalar_type* g, auto& p) {
+          weights[k++] = {in, out, x, g, p.weight.value().data(), p.weight.gradient().data()};
+          weights[k++] = {
+              1, out, &detail::outer_bias_input<scalar_type>, g, p.bias.value().data(), p.bias.gradient().data()};
+        });
+  }
+  return weights;
+}
+
+template <class Net, class Loss, int Batch, class Precision>
+StepResult Trainer<Net, Loss, Batch, Precision>::outer_refused(StepResult r, const outer_weights_type& weights) {
+  // nothing committed: the gradients backward would have stored, and finish_step's verdict
+  for (const auto& w : weights) detail::outer_gemm<false, scalar_type>(w.in, w.out, w.x, 1, w.g, 1, w.dw, w.in);
+  if (!r.ok()) return r;
+  if (detail::all_finite(net_->gradients()))
+    r.status = StepResult::Status::non_finite_update;
+  else
+    non_finite_gradient(r);
   return r;
 }
 

@@ -21,10 +21,14 @@ struct Affine {
     return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
   }
   static constexpr bool workspace_is_scratch = true;  // packing buffers only
-  /// The products y = x w, dx = g w^T and dw = x^T g.
+  /// The products y = x w, dx = g w^T and dw = x^T g. `deferred`: backward leaves dw and db to
+  /// its caller, who forms them itself (a Trainer's step at one row, where the optimizer's update
+  /// computes x^T g as it goes: optim/sgd.hpp, `check_outer`); it still computes dx. Set for one
+  /// backward at a time (network/trainer.hpp).
   template <class S, Dims, Dims, Dims>
   struct workspace {
     Product<S> y, dx, dw;
+    bool deferred = false;
   };
   template <class P>
   static void reserve(P& p, Dims x, Dims w, Dims) {
@@ -41,6 +45,7 @@ struct Affine {
   template <class D, class G, class Y, class P, class X, class W, class B>
   void backward(D& d, const G& g, const Y&, P& p, const X& x, const W& w, const B&) const {
     d[arg<0>].add_product(g, w.transpose(), p.dx);
+    if (p.deferred) return;
     d[arg<1>].add_product(x.transpose(), g, p.dw);
     detail::with_column_sums(g, [&](const auto& sums) { d[arg<2>] += sums; });
   }

@@ -18,9 +18,13 @@
 ///   109k parameters: 18.5-19.5 against 16.5-18.3 us a step).
 /// In cache the second pass is what costs: at batch 1 the one pass took a 64-64-64-10 step from
 /// 1.54 to 1.37 us and a 256-128-64-10 step from 6.6 to 5.1-5.5 us (bench/analysis.md, stop 32).
+/// At one row, a Trainer hands Sgd without momentum its Linear layers' input rows and output
+/// adjoints instead of their gradients (`check_outer`, `commit_outer`: the same bits, fewer
+/// stores; detail/outer_update.hpp).
 #pragma once
 
 #include "tapeless/core/shape.hpp"
+#include "tapeless/detail/outer_update.hpp"
 #include "tapeless/detail/update_pass.hpp"
 #include "tapeless/optim/options.hpp"
 
@@ -28,6 +32,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 
 namespace tapeless {
 
@@ -100,6 +105,38 @@ class Sgd {
     return update(net.values(), net.gradients());
   }
 
+  /// @name The update at one row, fused (Trainer::step)
+  /// At one row, a Linear layer's weight gradient is the outer product x^T g of its input row x
+  /// and the adjoint g of its output, and its bias gradient is g (x^T g with x = 1).
+  /// `check_outer` tells whether the update of such weights would be finite, forming their
+  /// gradients in registers; `commit_outer` then stores the gradients and the new weights: the
+  /// bits of backward's gradients followed by `update`, in fewer passes over memory
+  /// (detail/outer_update.hpp). Trainer::step runs them over every weight of a network whose
+  /// parameters are all Linear layers', at one row, without clipping.
+  /// @{
+  /// Whether the update is fused for a network of `parameters`: no momentum, made for that
+  /// network, and at least `fused_outer_minimum` parameters. Below that the separate passes
+  /// measured faster (the fused passes' set-up per weight and per column outweighs the store
+  /// they save): a 4-16-16-3 step at one row took 1.5x as long fused, 32-32-32-10 (2,474
+  /// parameters) 1.07x, while 64-64-64-10 (8,970) took 0.92x and 784-128-64-10 0.8-0.9x
+  /// (bench/analysis.md, stop 36).
+  bool fuses_outer(Index parameters) const noexcept {
+    return options_.momentum == 0 && parameters == velocity_.size() && parameters >= fused_outer_minimum;
+  }
+  static constexpr Index fused_outer_minimum = 4096;
+  /// Whether every new coefficient of the `count` weights would be finite (stores nothing).
+  bool check_outer(const Plan& p, const detail::outer_weight<S>* weights, std::size_t count) const {
+    eigen_assert(p.mu == 0);
+    return detail::outer_update<detail::Pass::check, S>(weights, count, plain(p));
+  }
+  /// Stores every weight's gradient x^T g into its dw and its new values: what `check_outer`
+  /// tested.
+  void commit_outer(const Plan& p, const detail::outer_weight<S>* weights, std::size_t count) {
+    eigen_assert(p.mu == 0);
+    detail::outer_update<detail::Pass::commit, S>(weights, count, plain(p));
+  }
+  /// @}
+
   const SgdOptions& options() const noexcept { return options_; }
   /// Changes the options (a schedule's new rate, say); throws, keeping the old ones, if invalid.
   void set_options(const SgdOptions& o) { options_ = checked(o); }
@@ -122,6 +159,16 @@ class Sgd {
     return o;
   }
 
+  // The kernel of the update without momentum, w <- w - lr (g + wd w), shared by `pass` and the
+  // fused one-row update (which must give its bits).
+  static auto plain(const Plan& p) {
+    using namespace Eigen::internal;
+    const S minus_lr = -p.lr, wd = p.wd;  // by value into the kernels (update_pass)
+    return [=]<class P>(P(&x)[1], const P(&r)[1]) {
+      x[0] = pmadd(pset1<P>(minus_lr), pmadd(pset1<P>(wd), x[0], r[0]), x[0]);
+    };
+  }
+
   // The update of the slice, as one of update_pass's modes:
   //   momentum 0:  w <- w - lr (g + wd w)
   //   otherwise:   v <- mu v + (g + wd w);  w <- w - lr v
@@ -132,10 +179,7 @@ class Sgd {
     const std::array<const S*, 1> read{g + first};
     const S minus_lr = -p.lr, mu = p.mu, wd = p.wd;  // by value into the kernels (update_pass)
     if (mu == 0)
-      return detail::update_pass<Mode, S>(n, std::array<T*, 1>{w + first}, read, std::array<S*, 1>{saved},
-                                          [=]<class P>(P(&x)[1], const P(&r)[1]) {
-                                            x[0] = pmadd(pset1<P>(minus_lr), pmadd(pset1<P>(wd), x[0], r[0]), x[0]);
-                                          });
+      return detail::update_pass<Mode, S>(n, std::array<T*, 1>{w + first}, read, std::array<S*, 1>{saved}, plain(p));
     return detail::update_pass<Mode, S>(n, std::array<T*, 2>{w + first, v + first}, read,
                                         std::array<S*, 2>{saved, saved == nullptr ? nullptr : saved + n},
                                         [=]<class P>(P(&x)[2], const P(&r)[1]) {
