@@ -7,8 +7,7 @@
 /// stability promise.
 ///
 /// Each `outer_weight`: W and dW `in` x `out`, column-major and contiguous; x has `in`
-/// coefficients, g `out`. One call runs every weight of a network (a call per weight cost more
-/// than the pass at 4-16-16-3).
+/// coefficients, g `out`. One call per pass runs every weight of a network.
 /// dW(i, j) = x_i g_j rounded once: what `outer_gemm` stores (detail/unpacked_gemm.hpp) and what
 /// Eigen's outer product gives. Per packet of Eigen's widest vector for S, the pass loads W's old
 /// values, forms the gradient's packet and calls `kernel(v, r)` as update_pass does

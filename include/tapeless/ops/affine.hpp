@@ -20,7 +20,7 @@ struct Affine {
   static constexpr bool valid(Dims x, Dims w, Dims b) {
     return dims_fit(x.cols, w.rows) && dims_fit(b.rows, 1) && dims_fit(b.cols, w.cols);
   }
-  static constexpr bool workspace_is_scratch = true;  // packing buffers only
+  static constexpr bool workspace_is_scratch = true;  // packing buffers, and a flag its caller sets
   /// The products y = x w, dx = g w^T and dw = x^T g. `deferred`: backward leaves dw and db to
   /// its caller, who forms them itself (a Trainer's step at one row, where the optimizer's update
   /// computes x^T g as it goes: optim/sgd.hpp, `check_outer`); it still computes dx. Set for one
