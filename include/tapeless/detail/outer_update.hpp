@@ -110,7 +110,7 @@ template <Pass Mode, class S, class Kernel, class P = typename Eigen::internal::
     // the gradients of coefficients [e, e + L): x repeated down the packet and each g_j `in` times
     // where `in` divides the packet (outer_gemm's packets: Eigen's ploaddup, ploadquad), else
     // multiplied one by one
-    const bool repeats = (in == 1 || in == 2 || (in == 4 && L <= 16)) && L % in == 0;
+    const bool repeats = in == 1 || in == 2 || (in == 4 && L <= 16);  // (in < L here: in divides L)
     S products[L];
     P repeated = pset1<P>(x[0]);  // (a bias: x = 1)
     if (repeats && in > 1) {
