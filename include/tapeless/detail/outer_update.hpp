@@ -37,6 +37,7 @@
 
 #include "tapeless/core/shape.hpp"
 #include "tapeless/detail/kernel_attributes.hpp"
+#include "tapeless/detail/repeat_load.hpp"
 #include "tapeless/detail/update_pass.hpp"
 
 #include <Eigen/Core>
@@ -108,7 +109,7 @@ template <Pass Mode, class S, class Kernel, class P = typename Eigen::internal::
     }
   } else if (n >= L) {
     // the gradients of coefficients [e, e + L): x repeated down the packet and each g_j `in` times
-    // where `in` divides the packet (outer_gemm's packets: Eigen's ploaddup, ploadquad), else
+    // where `in` divides the packet (outer_gemm's packets: repeat_load), else
     // multiplied one by one
     const bool repeats = in == 1 || in == 2 || (in == 4 && L <= 16);  // (in < L here: in divides L)
     S products[L];
@@ -119,7 +120,7 @@ template <Pass Mode, class S, class Kernel, class P = typename Eigen::internal::
     }
     auto gradients = [&](Index e, P(&r)[1]) {
       if (repeats) {  // e is a multiple of in (so is the overlap's n - L)
-        r[0] = pmul(repeated, in == 1 ? ploadu<P>(g + e) : in == 2 ? ploaddup<P>(g + e / 2) : ploadquad<P>(g + e / 4));
+        r[0] = pmul(repeated, repeat_load<P>(g, e, in));
         return;
       }
       Index i = e % in, j = e / in;  // then counters: a division per coefficient costs more than the pass

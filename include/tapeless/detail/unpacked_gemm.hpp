@@ -37,6 +37,7 @@
 #pragma once
 
 #include "tapeless/detail/kernel_attributes.hpp"
+#include "tapeless/detail/repeat_load.hpp"
 #include "tapeless/detail/transpose.hpp"
 
 #include <Eigen/Core>
@@ -229,8 +230,8 @@ TAPELESS_KERNEL void outer_gemm(Eigen::Index m, Eigen::Index n, const S* a, Eige
   constexpr Eigen::Index L = packet_traits<S>::size;
   if (ai == 1 && bj == 1 && ldc == m && (m == 1 || m == 2 || (m == 4 && L <= 16)) && m < L && m * n >= L) {
     // Columns shorter than a packet (dw of a layer of 1, 2 or 4 inputs), C contiguous: whole
-    // packets across columns, a repeated down the packet and each b_j m times (Eigen's
-    // ploaddup/ploadquad), instead of one scalar store per coefficient that the optimizer's
+    // packets across columns, a repeated down the packet and each b_j m times
+    // (repeat_load), instead of one scalar store per coefficient that the optimizer's
     // packet loads of dw would then wait for.
     S repeated[L];
     for (Eigen::Index l = 0; l < L; l += m)
@@ -239,7 +240,7 @@ TAPELESS_KERNEL void outer_gemm(Eigen::Index m, Eigen::Index n, const S* a, Eige
     const Eigen::Index size = m * n;
     Eigen::Index e = 0;
     for (; e + L <= size; e += L) {
-      const P pb = m == 1 ? ploadu<P>(b + e) : m == 2 ? ploaddup<P>(b + e / 2) : ploadquad<P>(b + e / 4);
+      const P pb = repeat_load<P>(b, e, m);
       const P v = pmul(pa, pb);
       pstoreu(c + e, Add ? padd(ploadu<P>(c + e), v) : v);
     }
