@@ -221,9 +221,7 @@ namespace detail {
 /// Trainer's step forms in the optimizer's update (network/trainer.hpp). Linear's is true.
 template <class L>
 inline constexpr bool outer_gradient_layer = false;
-}  // namespace detail
 
-namespace detail {
 /// How many of a layer's functions prefer Xavier (`F::xavier_init` true: Sigmoid, Tanh) and He
 /// (false: ReLU, LeakyReLU, ELU, GELU, SiLU); functions without the member do not count.
 struct init_votes {
